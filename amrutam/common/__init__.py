@@ -1,0 +1,1 @@
+"""Code shared by every app: base model, encrypted fields, API plumbing, middleware."""

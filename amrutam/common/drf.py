@@ -1,0 +1,334 @@
+"""API plumbing shared by every endpoint: envelope, errors, pagination, parsing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.dateparse import parse_datetime
+from rest_framework import exceptions, serializers
+from rest_framework.pagination import BasePagination
+from rest_framework.parsers import JSONParser as DRFJSONParser
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+
+from .exceptions import ApplicationError
+
+logger = logging.getLogger("amrutam.api")
+
+MAX_JSON_DEPTH = 32
+
+# DRF exception class -> stable code on the wire.
+DRF_CODES: dict[type[exceptions.APIException], str] = {
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "token_invalid",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "rate_limited",
+    exceptions.ParseError: "validation_error",
+    exceptions.ValidationError: "validation_error",
+}
+
+
+def request_id_of(request: Any) -> str | None:
+    raw = getattr(request, "_request", request)
+    return getattr(raw, "request_id", None)
+
+
+def success(data: dict[str, Any], *, status: int = 200, **kwargs: Any) -> Response:
+    """The JSend success envelope: {"status": "success", "data": {...}}."""
+    return Response({"status": "success", "data": data}, status=status, **kwargs)
+
+
+def error_body(
+    *,
+    status: int,
+    code: str,
+    message: str,
+    request_id: str | None,
+    errors: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "status": "fail" if status < 500 else "error",
+        "code": code,
+        "message": message,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    body["requestId"] = request_id
+    return body
+
+
+def error_json_response(
+    request: HttpRequest,
+    *,
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+) -> JsonResponse:
+    """The error envelope for plain Django views and middleware (outside DRF)."""
+    body = error_body(status=status, code=code, message=message, request_id=request_id_of(request))
+    response = JsonResponse(body, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _field_errors(detail: Any) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            if isinstance(value, dict):
+                for sub, msgs in _field_errors(value).items():
+                    out[f"{key}.{sub}"] = msgs
+            elif isinstance(value, list) and value and isinstance(value[0], dict):
+                for index, item in enumerate(value):
+                    for sub, msgs in _field_errors(item).items():
+                        out[f"{key}[{index}].{sub}"] = msgs
+            elif isinstance(value, list):
+                out[key] = [str(v) for v in value]
+            else:
+                out[key] = [str(value)]
+        return out
+    if isinstance(detail, list):
+        return {"nonFieldErrors": [str(v) for v in detail]}
+    return {"nonFieldErrors": [str(detail)]}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """Render every exception as the API's error envelope; never leak internals."""
+    request = context.get("request")
+    rid = request_id_of(request)
+    headers: dict[str, str] = {}
+
+    if isinstance(exc, ApplicationError):
+        body = error_body(
+            status=exc.status_code,
+            code=exc.code,
+            message=exc.message,
+            request_id=rid,
+            errors=exc.errors,
+        )
+        body.update(exc.extra)
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        body = error_body(
+            status=413,
+            code="payload_too_large",
+            message="The request body is too large.",
+            request_id=rid,
+        )
+        return Response(body, status=413)
+
+    if isinstance(exc, exceptions.APIException):
+        # Imported here: rest_framework.views reads the API settings, which name
+        # classes in this module.
+        from rest_framework.views import exception_handler as drf_exception_handler
+
+        response = drf_exception_handler(exc, context)
+        status = exc.status_code
+        code = next((c for cls, c in DRF_CODES.items() if isinstance(exc, cls)), None)
+        code = code or str(getattr(exc, "default_code", "error"))
+        if isinstance(exc, (exceptions.ValidationError, exceptions.ParseError)):
+            errors = _field_errors(exc.detail)
+            message = (
+                "Malformed request body."
+                if isinstance(exc, exceptions.ParseError)
+                else "Some fields are invalid."
+            )
+            body = error_body(
+                status=400, code="validation_error", message=message, request_id=rid, errors=errors
+            )
+            return Response(body, status=400)
+        if isinstance(exc, exceptions.AuthenticationFailed) and _token_missing(request):
+            code = "not_authenticated"
+        if isinstance(exc, exceptions.NotAuthenticated):
+            status = 401
+        detail = exc.detail
+        message = str(detail) if not isinstance(detail, (dict, list)) else exc.default_detail
+        if code == "token_invalid":
+            message = "The access token is invalid, expired or revoked."
+        if response is not None:
+            headers = {
+                k: v
+                for k, v in response.items()
+                if k in ("Retry-After", "Allow", "WWW-Authenticate")
+            }
+        body = error_body(status=status, code=code, message=str(message), request_id=rid)
+        return Response(body, status=status, headers=headers)
+
+    logger.exception("unhandled_exception", extra={"exc_type": type(exc).__name__})
+    body = error_body(
+        status=500, code="internal_error", message="An unexpected error occurred.", request_id=rid
+    )
+    return Response(body, status=500)
+
+
+def _token_missing(request: Any) -> bool:
+    return not (request and request.META.get("HTTP_AUTHORIZATION"))
+
+
+def ratelimited_view(request: HttpRequest, exception: Exception) -> JsonResponse:
+    """django-ratelimit's blocked response: 429 rate_limited with Retry-After."""
+    retry_after = getattr(request, "ratelimit_retry_after", None) or 60
+    return error_json_response(
+        request,
+        status=429,
+        code="rate_limited",
+        message="Too many requests. Try again later.",
+        headers={"Retry-After": str(int(retry_after))},
+    )
+
+
+class JSONParser(DRFJSONParser):
+    """JSON parser that refuses absurdly deep nesting before any code walks it."""
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        data = super().parse(stream, media_type, parser_context)
+        if _depth(data) > MAX_JSON_DEPTH:
+            raise exceptions.ParseError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels.")
+        return data
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    stack = [(value, level)]
+    deepest = level
+    while stack:
+        item, lvl = stack.pop()
+        deepest = max(deepest, lvl)
+        if lvl > MAX_JSON_DEPTH:
+            return lvl
+        if isinstance(item, dict):
+            stack.extend((v, lvl + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, lvl + 1) for v in item)
+    return deepest
+
+
+class Pagination(BasePagination):
+    """`?page=1&pageSize=20` (at most 100); answers `{"<items>": [...], "pagination": {...}}`.
+
+    The list's name comes from the view's `list_name` (e.g. "doctors").
+    """
+
+    page_size = 20
+    max_page_size = 100
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any]:
+        params = PaginationParamsSerializer(data=request.query_params)
+        if not params.is_valid():
+            raise exceptions.ValidationError(params.errors)
+        self.page = params.validated_data.get("page", 1)
+        self.page_size_value = params.validated_data.get("pageSize", self.page_size)
+        self.total = queryset.count()
+        self.list_name = getattr(view, "list_name", "results")
+        start = (self.page - 1) * self.page_size_value
+        return list(queryset[start : start + self.page_size_value])
+
+    def pagination_data(self) -> dict[str, int]:
+        return {
+            "page": self.page,
+            "pageSize": self.page_size_value,
+            "total": self.total,
+            "totalPages": math.ceil(self.total / self.page_size_value) if self.total else 0,
+        }
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return success({self.list_name: data, "pagination": self.pagination_data()})
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": ["status", "data"],
+            "properties": {
+                "status": {"type": "string", "enum": ["success"]},
+                "data": {
+                    "type": "object",
+                    "properties": {
+                        "items": schema,
+                        "pagination": {
+                            "type": "object",
+                            "properties": {
+                                "page": {"type": "integer"},
+                                "pageSize": {"type": "integer"},
+                                "total": {"type": "integer"},
+                                "totalPages": {"type": "integer"},
+                            },
+                        },
+                    },
+                },
+            },
+        }
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": "page",
+                "required": False,
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "default": 1},
+            },
+            {
+                "name": "pageSize",
+                "required": False,
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+            },
+        ]
+
+
+class PaginationParamsSerializer(serializers.Serializer):
+    page = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False)
+    pageSize = serializers.IntegerField(min_value=1, max_value=100, required=False)  # noqa: N815
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 timestamp that must carry an offset; answers in UTC with `Z`."""
+
+    default_error_messages = {
+        "invalid": "Enter an ISO 8601 timestamp, e.g. 2025-01-01T09:00:00Z.",
+        "naive": "Timestamps must include a UTC offset (e.g. 2025-01-01T09:00:00Z).",
+    }
+
+    def to_internal_value(self, value: Any) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            parsed: dt.datetime | None = value
+        elif isinstance(value, str) and len(value) <= 64:
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None
+        else:
+            parsed = None
+        if parsed is None:
+            self.fail("invalid")
+        if parsed.tzinfo is None:
+            self.fail("naive")
+        return parsed.astimezone(dt.UTC)
+
+
+def validated(
+    serializer_class: type[serializers.Serializer], data: Any, **kwargs: Any
+) -> dict[str, Any]:
+    """Validate `data` with `serializer_class`; raise the 400 envelope on failure."""
+    if data is None or not hasattr(data, "get"):
+        raise exceptions.ValidationError({"nonFieldErrors": ["Expected a JSON object."]})
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

@@ -1,0 +1,25 @@
+"""Settings for the test suite: real PostgreSQL and Redis (URLs from the environment)."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/amrutam")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+from .base import *  # noqa: F403
+from .base import SIMPLE_JWT, env
+
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+SECRET_KEY = "test-django-secret-key"
+JWT_SECRET = "test-jwt-secret-0123456789abcdef0123456789abcdef"
+SIMPLE_JWT["SIGNING_KEY"] = JWT_SECRET
+ENCRYPTION_KEY = "test-key-0123456789abcdef0123456"  # 32 characters
+ENCRYPTION_KEYS_PREVIOUS: list[str] = []
+
+CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="amrutam-test")
+
+# Argon2 stays first in production; tests hash thousands of passwords, so they use
+# a fast hasher and one test checks the production order.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOG_LEVEL = env("LOG_LEVEL", default="WARNING")
+LOGGING["root"]["level"] = LOG_LEVEL

@@ -1,0 +1,20 @@
+"""URL map: operations at the root, the API under /api/v1/, the back office at /admin/."""
+
+from django.contrib import admin
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from . import views
+
+admin.site.site_header = "Amrutam clinic back office"
+admin.site.site_title = "Amrutam clinic back office"
+admin.site.index_title = "Clinic administration"
+
+urlpatterns = [
+    path("health", views.health, name="health"),
+    path("ready", views.ready, name="ready"),
+    path("metrics", views.metrics, name="metrics"),
+    path("api/schema", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
+    path("admin/", admin.site.urls),
+]

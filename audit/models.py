@@ -1,0 +1,1 @@
+"""Audit trail models (filled by the audit and compliance work)."""

@@ -1,0 +1,119 @@
+"""Shared fixtures: API clients, users of every role, and a check that the services run."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from urllib.parse import urlparse
+
+import pytest
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stop with a clear message, not a stack trace, when PostgreSQL or Redis is down."""
+    import psycopg
+    import redis
+
+    db_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/amrutam")
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    db = urlparse(db_url)
+    problems = []
+    try:
+        psycopg.connect(
+            host=db.hostname,
+            port=db.port or 5432,
+            user=db.username or "postgres",
+            password=db.password or None,
+            dbname="postgres",
+            connect_timeout=3,
+        ).close()
+    except psycopg.Error:
+        problems.append(
+            f"PostgreSQL is not reachable at {db.hostname}:{db.port or 5432}. Start it with:\n"
+            "  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n"
+            "or point DATABASE_URL at a running server."
+        )
+    try:
+        redis.Redis.from_url(redis_url, socket_connect_timeout=2).ping()
+    except redis.RedisError:
+        problems.append(
+            f"Redis is not reachable at {redis_url}. Start it with:\n"
+            '  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" '
+            "--appendonly no\nor point REDIS_URL at a running server."
+        )
+    if problems:
+        pytest.exit("\n\n".join(problems), returncode=3)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    """Each test starts with an empty cache (rate-limit counters, cached reads)."""
+    from django.core.cache import cache
+
+    try:
+        cache.clear()
+    except Exception:  # noqa: S110 - tests that point the cache at a closed port
+        pass
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def make_user(db) -> Callable[..., object]:
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory
+
+
+@pytest.fixture
+def patient(db):
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory(role="PATIENT", email="patient.a@example.com", name="Patient A")
+
+
+@pytest.fixture
+def patient_b(db):
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory(role="PATIENT", email="patient.b@example.com", name="Patient B")
+
+
+@pytest.fixture
+def admin_user(db):
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory(
+        role="ADMIN", email="admin@example.com", name="Admin", is_staff=True, is_superuser=True
+    )
+
+
+@pytest.fixture
+def token_for() -> Callable[[object], str]:
+    """An access token for `user`, as login would issue it."""
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    def make(user: object) -> str:
+        token = AccessToken.for_user(user)
+        token["role"] = user.role  # type: ignore[attr-defined]
+        return str(token)
+
+    return make
+
+
+@pytest.fixture
+def client_for(token_for) -> Callable[[object], object]:
+    """An APIClient authenticated as `user` with a bearer token."""
+    from rest_framework.test import APIClient
+
+    def make(user: object) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(user)}")
+        return client
+
+    return make

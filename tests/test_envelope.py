@@ -1,0 +1,113 @@
+"""The error envelope of API.md on every kind of failure, API and non-API routes alike."""
+
+import pytest
+
+pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.django_db]
+
+
+def test_validation_error_lists_fields_in_the_envelope(api_client):
+    response = api_client.post("/api/v1/test/echo", {"name": "too long"}, format="json")
+
+    body = response.json()
+    assert response.status_code == 400
+    assert body["status"] == "fail"
+    assert body["code"] == "validation_error"
+    assert set(body["errors"]) == {"name", "count"}
+    assert body["requestId"] == response["X-Request-ID"]
+
+
+def test_malformed_json_is_a_validation_error(api_client):
+    response = api_client.post("/api/v1/test/echo", "{not json", content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "validation_error"
+
+
+def test_deeply_nested_json_is_refused(api_client):
+    deep = "[" * 500 + "]" * 500
+
+    response = api_client.post("/api/v1/test/echo", deep, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "validation_error"
+
+
+def test_success_envelope_wraps_data(api_client):
+    response = api_client.post("/api/v1/test/echo", {"name": "ab", "count": 2}, format="json")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "success", "data": {"echo": {"name": "ab", "count": 2}}}
+
+
+def test_missing_token_is_401_not_authenticated(api_client):
+    response = api_client.get("/api/v1/test/private")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    assert response.json()["status"] == "fail"
+
+
+def test_garbage_token_is_401_token_invalid(api_client):
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not.a.jwt")
+
+    response = api_client.get("/api/v1/test/private")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_invalid"
+
+
+def test_unknown_route_is_a_json_404(api_client):
+    response = api_client.get("/no/such/page")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "not_found"
+
+
+def test_wrong_method_is_a_json_405(api_client):
+    response = api_client.get("/api/v1/test/echo")
+
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+
+
+def test_wrong_method_on_a_plain_view_is_a_json_405(api_client):
+    response = api_client.post("/health")
+
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+    assert response["Allow"] == "GET"
+
+
+def test_oversized_body_is_413(api_client, settings):
+    settings.MAX_REQUEST_BODY_BYTES = 1000
+    body = '{"name": "' + "x" * 2000 + '"}'
+
+    response = api_client.post("/api/v1/test/echo", body, content_type="application/json")
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+
+
+def test_unhandled_error_is_a_500_without_internals(api_client):
+    api_client.raise_request_exception = False
+
+    response = api_client.get("/api/v1/test/boom")
+
+    body = response.json()
+    assert response.status_code == 500
+    assert body["status"] == "error"
+    assert body["code"] == "internal_error"
+    assert "secret" not in response.content.decode()
+    assert "SELECT" not in response.content.decode()
+    assert body["requestId"] == response["X-Request-ID"]
+
+
+def test_unhandled_error_in_a_plain_view_is_a_json_500(client):
+    client.raise_request_exception = False
+
+    response = client.get("/plain-boom")
+
+    assert response.status_code == 500
+    assert response.json()["code"] == "internal_error"
+    assert "secret" not in response.content.decode()

@@ -1,0 +1,132 @@
+"""/health, /ready, /metrics, the schema and docs pages, and security headers."""
+
+import datetime as dt
+
+import pytest
+from django.core.cache import caches
+from django.db import connections
+
+pytestmark = pytest.mark.django_db
+
+
+def test_health_answers_up_with_a_utc_timestamp(client):
+    response = client.get("/health")
+
+    body = response.json()
+    assert response.status_code == 200
+    assert set(body) == {"status", "timestamp"}
+    assert body["status"] == "UP"
+    assert body["timestamp"].endswith("Z")
+    stamp = dt.datetime.fromisoformat(body["timestamp"].replace("Z", "+00:00"))
+    assert abs((dt.datetime.now(dt.UTC) - stamp).total_seconds()) < 5
+
+
+def test_ready_is_up_when_database_and_cache_answer(client):
+    response = client.get("/ready")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "UP", "checks": {"database": "UP", "cache": "UP"}}
+
+
+def test_ready_is_503_when_redis_is_unreachable(client, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        }
+    }
+    caches._settings = caches.settings = settings.CACHES  # type: ignore[attr-defined]
+    try:
+        del caches._connections.default  # type: ignore[attr-defined]
+    except AttributeError:
+        pass
+
+    response = client.get("/ready")
+
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "UP", "cache": "DOWN"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ready_is_503_when_postgres_is_unreachable(client):
+    conn = connections["default"]
+    original = dict(conn.settings_dict)
+    conn.close()
+    conn.settings_dict["PORT"] = "1"
+    conn.settings_dict["OPTIONS"] = {**original["OPTIONS"], "connect_timeout": 1}
+    try:
+        response = client.get("/ready")
+    finally:
+        conn.close()
+        conn.settings_dict.clear()
+        conn.settings_dict.update(original)
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "DOWN", "checks": {"database": "DOWN", "cache": "UP"}}
+
+
+def test_metrics_serves_prometheus_text(client):
+    client.get("/health")
+
+    response = client.get("/metrics")
+
+    assert response.status_code == 200
+    assert b"django_http_requests_total_by_view_transport_method_total" in response.content
+
+
+def test_metrics_requires_the_token_when_one_is_set(client, settings):
+    settings.METRICS_TOKEN = "scrape-secret"
+
+    assert client.get("/metrics").status_code == 401
+    ok = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret")
+    assert ok.status_code == 200
+
+
+def test_schema_is_openapi_3(client):
+    response = client.get("/api/schema", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
+    assert response.json()["openapi"].startswith("3.")
+
+
+def test_docs_page_references_no_outside_host(client):
+    response = client.get("/api/docs")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "swagger-ui" in html
+    assert "cdn" not in html.lower()
+    assert "https://" not in html
+    assert "http://" not in html
+
+
+def test_security_headers_on_every_response(client):
+    response = client.get("/health")
+
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_admin_is_branded(client):
+    response = client.get("/admin/login/")
+
+    assert response.status_code == 200
+    assert "Amrutam clinic back office" in response.content.decode()
+
+
+def test_docs_page_has_no_inline_script_so_the_csp_holds(client):
+    html = client.get("/api/docs").content.decode()
+
+    scripts = html.count("<script")
+    assert scripts >= 3
+    assert html.count("<script src=") == scripts
+
+
+def test_docs_bootstrap_script_is_served_from_self(client):
+    response = client.get("/api/docs?script=")
+
+    assert response.status_code == 200
+    assert b"SwaggerUIBundle" in response.content
