@@ -117,3 +117,30 @@ def client_for(token_for) -> Callable[[object], object]:
         return client
 
     return make
+
+
+@pytest.fixture
+def doctor(db):
+    """A verified doctor's profile (its user is `doctor.user`)."""
+    from accounts.tests.factories import UserFactory
+    from doctors.tests.factories import DoctorProfileFactory
+
+    user = UserFactory(role="DOCTOR", email="doctor.x@example.com", name="Doctor X")
+    return DoctorProfileFactory(user=user)
+
+
+@pytest.fixture
+def doctor_b(db):
+    from accounts.tests.factories import UserFactory
+    from doctors.tests.factories import DoctorProfileFactory
+
+    user = UserFactory(role="DOCTOR", email="doctor.y@example.com", name="Doctor Y")
+    return DoctorProfileFactory(user=user)
+
+
+@pytest.fixture
+def slot(doctor):
+    """A free slot of `doctor`, two hours from now."""
+    from doctors.tests.factories import SlotFactory
+
+    return SlotFactory(doctor=doctor)

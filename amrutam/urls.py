@@ -1,7 +1,7 @@
 """URL map: operations at the root, the API under /api/v1/, the back office at /admin/."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import views
@@ -16,5 +16,9 @@ urlpatterns = [
     path("metrics", views.metrics, name="metrics"),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
+    path("api/v1/", include("accounts.urls")),
+    path("api/v1/", include("doctors.urls")),
+    path("api/v1/", include("consultations.urls")),
+    path("api/v1/", include("audit.urls")),
     path("admin/", admin.site.urls),
 ]
