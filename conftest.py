@@ -96,14 +96,9 @@ def admin_user(db):
 @pytest.fixture
 def token_for() -> Callable[[object], str]:
     """An access token for `user`, as login would issue it."""
-    from rest_framework_simplejwt.tokens import AccessToken
+    from accounts.tokens import access_token_for
 
-    def make(user: object) -> str:
-        token = AccessToken.for_user(user)
-        token["role"] = user.role  # type: ignore[attr-defined]
-        return str(token)
-
-    return make
+    return access_token_for
 
 
 @pytest.fixture

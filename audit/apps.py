@@ -5,3 +5,9 @@ class AuditConfig(AppConfig):
     name = "audit"
     verbose_name = "Audit trail"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import registry, signals
+
+        registry.register_models()
+        signals.connect()

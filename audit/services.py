@@ -1,11 +1,56 @@
-"""Writes to the audit trail: business events and PHI reads."""
+"""Writes to the audit trail: business events, PHI reads and mirrored field changes."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-logger = logging.getLogger("amrutam.audit")
+from django.db import models
+
+from . import chain
+from .context import current, resolve_actor
+from .models import AuditEntry, EntryKind
+from .naming import type_name
+
+
+def _id_text(value: Any) -> str:
+    if isinstance(value, models.Model):
+        value = value.pk
+    return "" if value is None else str(value)
+
+
+def entry_append(
+    *,
+    kind: str,
+    action: str,
+    object_type: Any,
+    object_id: Any,
+    changes: dict[str, Any] | None = None,
+    subject_id: Any = None,
+    actor: Any = None,
+    ip: str | None = None,
+    request_id: str | None = None,
+    logentry_id: int | None = None,
+) -> AuditEntry:
+    """Insert one entry in the caller's transaction and seal it into the chain on commit."""
+    ctx = current()
+    who = resolve_actor(actor)
+    subject = subject_id.pk if isinstance(subject_id, models.Model) else subject_id
+    entry = AuditEntry.objects.create(
+        kind=kind,
+        actor_id=who.id,
+        actor_role=who.role,
+        actor_label=who.label,
+        action=action,
+        object_type=type_name(object_type),
+        object_id=_id_text(object_id),
+        subject_id=subject or None,
+        changes=changes,
+        ip=ip if ip is not None else (ctx.ip or None),
+        request_id=request_id if request_id is not None else (ctx.request_id or ""),
+        logentry_id=logentry_id,
+    )
+    chain.schedule_seal()
+    return entry
 
 
 def audit_event(
@@ -15,14 +60,20 @@ def audit_event(
     object_id: Any,
     changes: dict[str, Any] | None = None,
     actor: Any = None,
-) -> None:
+) -> AuditEntry:
     """Append business event `action` (e.g. "consultation.booked") to the audit trail.
 
     Runs inside the caller's transaction. `changes` must never hold PHI in clear.
+    `actor` is a user, a label such as "command:mark_no_shows", or None for the
+    current request's user (or the bound actor, else "system").
     """
-    logger.info(
-        "audit_event",
-        extra={"action": action, "object_type": object_type, "object_id": str(object_id)},
+    return entry_append(
+        kind=EntryKind.EVENT,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        changes=changes,
+        actor=actor,
     )
 
 
@@ -33,9 +84,13 @@ def phi_access_record(
     object_id: Any,
     subject_id: Any,
     actor: Any = None,
-) -> None:
+) -> AuditEntry:
     """Record that `actor` read PHI of patient `subject_id` (e.g. "consultation.viewed")."""
-    logger.info(
-        "phi_access",
-        extra={"action": action, "object_type": object_type, "object_id": str(object_id)},
+    return entry_append(
+        kind=EntryKind.ACCESS,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        subject_id=subject_id,
+        actor=actor,
     )

@@ -43,8 +43,10 @@ class EncryptedLookupError(TypeError):
 
 def parse_key(value: str) -> bytes:
     """Return the 32 key bytes of `value`: 32 characters raw, else base64 of 32 bytes."""
-    if len(value) == KEY_BYTES:
-        return value.encode("utf-8") if value.isascii() else b""
+    if len(value) == KEY_BYTES and value.isascii():
+        return value.encode("ascii")
+    # 32 non-ASCII characters are more than 32 bytes: such a value is refused below
+    # rather than handed to AESGCM as an empty key.
     try:
         raw = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
@@ -65,7 +67,13 @@ def key_id(key: bytes) -> str:
 class Keyring:
     active_id: str
     keys: dict[str, AESGCM]
-    hmac_key: bytes
+    # Keys of the keyed hashes, the active key's first; the others let lookups still
+    # match rows hashed under a previous key until rotation rewrites them.
+    hmac_keys: tuple[bytes, ...]
+
+    @property
+    def hmac_key(self) -> bytes:
+        return self.hmac_keys[0]
 
 
 @lru_cache(maxsize=1)
@@ -76,14 +84,20 @@ def keyring() -> Keyring:
         raise EncryptionError("ENCRYPTION_KEY is not set: PHI cannot be read or written.")
     active_key = parse_key(active)
     keys = {key_id(active_key): AESGCM(active_key)}
+    hmac_keys = [_hmac_key(active_key)]
     for previous in getattr(settings, "ENCRYPTION_KEYS_PREVIOUS", []) or []:
         if previous.strip():
             raw = parse_key(previous.strip())
-            keys.setdefault(key_id(raw), AESGCM(raw))
+            if key_id(raw) not in keys:
+                keys[key_id(raw)] = AESGCM(raw)
+                hmac_keys.append(_hmac_key(raw))
+    return Keyring(active_id=key_id(active_key), keys=keys, hmac_keys=tuple(hmac_keys))
+
+
+def _hmac_key(key: bytes) -> bytes:
     # A separate key for keyed hashes, so a hash never reveals anything about the
-    # encryption key. It follows the active key: rotation recomputes the hashes.
-    hmac_key = hmac.new(active_key, b"amrutam-blind-index-v1", "sha256").digest()
-    return Keyring(active_id=key_id(active_key), keys=keys, hmac_key=hmac_key)
+    # encryption key. New hashes use the active key's; rotation recomputes old ones.
+    return hmac.new(key, b"amrutam-blind-index-v1", "sha256").digest()
 
 
 @receiver(setting_changed)
@@ -101,6 +115,8 @@ def encrypt_text(plaintext: str, *, context: str) -> str:
 
 
 def decrypt_text(stored: str, *, context: str) -> str:
+    if not isinstance(stored, str):
+        raise EncryptionError(f"{context}: stored value is not an encrypted value.")
     try:
         prefix, kid, payload = stored.split(":", 2)
         blob = base64.b64decode(payload, validate=True)
@@ -132,11 +148,63 @@ def stored_key_id(stored: str | None) -> str | None:
 
 def blind_index(value: str | None, *, purpose: str) -> str | None:
     """Keyed hash (HMAC-SHA256) of a normalised value, for exact lookups of PHI."""
+    return _blind_index(value, purpose=purpose, key=keyring().hmac_key)
+
+
+def blind_index_candidates(value: str | None, *, purpose: str) -> list[str]:
+    """The hashes of `value` under every configured key, the active one first.
+
+    Filter with ``<hash>__in=`` so rows not yet rewritten by key rotation still match.
+    """
+    hashes = (_blind_index(value, purpose=purpose, key=k) for k in keyring().hmac_keys)
+    return [h for h in dict.fromkeys(hashes) if h is not None]
+
+
+def _blind_index(value: str | None, *, purpose: str, key: bytes) -> str | None:
     if value is None or value == "":
         return None
     normalised = " ".join(value.split()).lower()
-    mac = hmac.new(keyring().hmac_key, f"{purpose}:{normalised}".encode(), "sha256")
-    return mac.hexdigest()
+    return hmac.new(key, f"{purpose}:{normalised}".encode(), "sha256").hexdigest()
+
+
+# Models declare their keyed-hash columns as ``BLIND_INDEXES = {"phone_hash": "phone"}``
+# (hash column -> encrypted source field) and may normalise a source value with a
+# ``blind_index_input(source, value)`` classmethod. Saving, lookups and key rotation
+# all compute the hashes through the functions below, so they always agree.
+
+
+def blind_index_purpose(model: Any, source: str) -> str:
+    return f"{model._meta.label_lower}.{source}"
+
+
+def blind_index_of(model: Any, source: str, value: Any) -> str | None:
+    """The keyed hash of `value` as `model`'s hash column for `source` stores it."""
+    purpose = blind_index_purpose(model, source)
+    return blind_index(_index_input(model, source, value), purpose=purpose)
+
+
+def blind_index_lookup(model: Any, source: str, value: Any) -> list[str]:
+    """Every hash under which `model` may have stored `value` (for ``__in`` lookups)."""
+    return blind_index_candidates(
+        _index_input(model, source, value), purpose=blind_index_purpose(model, source)
+    )
+
+
+def blind_index_values(instance: Any) -> dict[str, str | None]:
+    """The value of each keyed-hash column of `instance`, from its decrypted sources."""
+    model = type(instance)
+    return {
+        hash_field: blind_index_of(model, source, getattr(instance, source))
+        for hash_field, source in getattr(model, "BLIND_INDEXES", {}).items()
+    }
+
+
+def _index_input(model: Any, source: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    normalise = getattr(model, "blind_index_input", None)
+    text = normalise(source, value) if normalise is not None else str(value)
+    return text or None
 
 
 class EncryptedMixin:
@@ -199,6 +267,9 @@ class EncryptedDateField(EncryptedMixin, models.TextField):
         return dt.date.fromisoformat(text)
 
     def to_python(self, value: Any) -> Any:
+        # A datetime is a date too, but its isoformat() would not read back as one.
+        if isinstance(value, dt.datetime):
+            return value.date()
         if value is None or isinstance(value, dt.date):
             return value
         try:

@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -173,6 +174,9 @@ if not SECRET_KEY and JWT_SECRET:
     SECRET_KEY = hmac.new(JWT_SECRET.encode(), b"django-secret-key", "sha256").hexdigest()
 JWT_ACCESS_MINUTES = env.int("JWT_ACCESS_MINUTES", default=15)
 JWT_REFRESH_DAYS = env.int("JWT_REFRESH_DAYS", default=7)
+# How long a user's auth state (active, role, token version) may sit in the cache.
+# Changes are published on commit; this only bounds staleness if that publish fails.
+AUTH_STATE_CACHE_SECONDS = env.int("AUTH_STATE_CACHE_SECONDS", default=300)
 SIMPLE_JWT = {
     "ALGORITHM": "HS256",
     "SIGNING_KEY": JWT_SECRET,
@@ -251,6 +255,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    "ENUM_NAME_OVERRIDES": {
+        "ConsultationStatusEnum": "consultations.models.ConsultationStatus",
+        # The envelopes' `status` values (API.md § Conventions).
+        "SuccessStatusEnum": ["success"],
+        "FailStatusEnum": ["fail", "error"],
+    },
 }
 
 # --- CORS -------------------------------------------------------------------------
@@ -303,7 +313,11 @@ LOGGING = {
         "json": {"()": "amrutam.common.logging.json_formatter"},
     },
     "handlers": {
-        "stdout": {"class": "logging.StreamHandler", "formatter": "json"},
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "json",
+        },
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {

@@ -18,6 +18,13 @@ ENCRYPTION_KEYS_PREVIOUS: list[str] = []
 
 CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="amrutam-test")
 
+# The audit tables refuse TRUNCATE unless the session allows it; transactional tests
+# empty every table with TRUNCATE after each test.
+_db_options = DATABASES["default"].setdefault("OPTIONS", {})
+_db_options["options"] = (
+    _db_options.get("options", "") + " -c amrutam.audit_allow_truncate=on"
+).strip()
+
 # Argon2 stays first in production; tests hash thousands of passwords, so they use
 # a fast hasher and one test checks the production order.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,256 @@
+"""The SHA-256 hash chain over the audit trail: sealing new entries and verifying the chain.
+
+Design. Writers only INSERT entries, inside their own transaction, and never wait for
+the chain. After the writer commits, `seal_pending()` gives every committed, unsealed
+entry the next `seq`, the previous entry's hash as `prev_hash`, and
+`hash = SHA-256(canonical JSON of the entry + prev_hash)`.
+
+Why not chain at insert time: the chain's order must match commit order, so an insert
+that reads the last hash would have to hold one global lock from that insert until its
+transaction commits. Every booking writes several entries, so all bookings (and every
+other audited write) would queue behind each other for the rest of their transactions.
+Sealing after commit keeps that lock out of the writers' transactions: one sealer at a
+time (a PostgreSQL advisory lock, tried without waiting) seals everything committed so
+far in one batch. The cost is a window of milliseconds between commit and seal in which
+an entry is not yet covered by a hash; the database already refuses to change it, and
+`verify_audit_log` seals stragglers (left by a crash) before it walks the chain.
+
+No entry is left unsealed by a race: a writer that fails to take the lock has already
+committed, and the sealer holding the lock looks for pending entries again after it
+releases the lock, so it (or the next sealer) sees that entry. `seq` is unique, so even
+a sealer that bypassed the lock could not fork the chain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+
+from .models import AuditEntry
+
+logger = logging.getLogger("amrutam.audit")
+
+GENESIS_HASH = "0" * 64
+SEAL_BATCH = 500
+# A sealer that keeps finding new entries stops after this many batches, so no single
+# request is held up under sustained load; the next commit's sealer carries on.
+MAX_SEAL_ROUNDS = 8
+# Any constant works; it only has to differ from other advisory locks of the database.
+SEAL_LOCK_KEY = 0x6175_6469_7443  # "auditC"
+
+# Every column the hash covers, in a fixed order. `hash` itself is not covered;
+# `prev_hash` is appended to the canonical text.
+HASHED_FIELDS = (
+    "id",
+    "seq",
+    "timestamp",
+    "kind",
+    "actor_id",
+    "actor_role",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "subject_id",
+    "changes",
+    "ip",
+    "request_id",
+    "logentry_id",
+)
+
+
+def canonical_values(values: Mapping[str, Any]) -> str:
+    """Covered fields as canonical JSON (sorted keys, no spaces, UTC microsecond times)."""
+    out: dict[str, Any] = {}
+    for name in HASHED_FIELDS:
+        value = values[name]
+        if name == "timestamp":
+            value = _utc(value).isoformat(timespec="microseconds")
+        elif name in ("actor_id", "subject_id") and value is not None:
+            value = str(value)
+        out[name] = value
+    return json.dumps(out, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canonical(entry: AuditEntry) -> str:
+    return canonical_values({name: getattr(entry, name) for name in HASHED_FIELDS})
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _digest(text: str, prev_hash: str) -> str:
+    return hashlib.sha256((text + prev_hash).encode("utf-8")).hexdigest()
+
+
+def entry_hash(entry: AuditEntry, prev_hash: str) -> str:
+    return _digest(canonical(entry), prev_hash)
+
+
+def _try_lock() -> bool:
+    """Take the sealer's lock for the current transaction, without waiting."""
+    if connection.vendor != "postgresql":
+        # SQLite runs every write transaction alone (BEGIN IMMEDIATE), which
+        # serialises sealers just as well.
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SEAL_LOCK_KEY])
+        return bool(cursor.fetchone()[0])
+
+
+def _store_seals(seals: list[tuple[int, int, str, str]]) -> None:
+    """Write (id, seq, prev_hash, hash) of each sealed entry in one statement."""
+    if connection.vendor != "postgresql":
+        AuditEntry.objects.bulk_update(
+            [AuditEntry(id=i, seq=n, prev_hash=p, hash=h) for i, n, p, h in seals],
+            ["seq", "prev_hash", "hash"],
+        )
+        return
+    # Four array parameters rather than four per row: the statement stays small however
+    # many entries it seals.
+    ids, seqs, prevs, hashes = (list(column) for column in zip(*seals, strict=True))
+    table = AuditEntry._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE "{table}" AS e '  # noqa: S608 - fixed table name
+            "SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[]) "
+            "AS v(id, seq, prev_hash, hash) WHERE e.id = v.id",
+            [ids, seqs, prevs, hashes],
+        )
+
+
+def _seal_batch() -> int | None:
+    """Seal up to SEAL_BATCH pending entries; None when another sealer is at work."""
+    with transaction.atomic():
+        if not _try_lock():
+            return None
+        last = (
+            AuditEntry.objects.filter(seq__isnull=False)
+            .order_by("-seq")
+            .values_list("seq", "hash")
+            .first()
+        )
+        seq, prev_hash = last if last else (0, GENESIS_HASH)
+        fields = [name for name in HASHED_FIELDS if name != "seq"]
+        pending = AuditEntry.objects.filter(hash__isnull=True).order_by("id").values(*fields)
+        seals = []
+        for values in pending[:SEAL_BATCH]:
+            seq += 1
+            values["seq"] = seq
+            digest = _digest(canonical_values(values), prev_hash)
+            seals.append((values["id"], seq, prev_hash, digest))
+            prev_hash = digest
+        if seals:
+            _store_seals(seals)
+        return len(seals)
+
+
+def _pending_exists() -> bool:
+    return AuditEntry.objects.filter(hash__isnull=True).exists()
+
+
+# One sealer per process at a time: other threads that commit meanwhile skip sealing
+# without a database round trip, exactly as other processes skip on the advisory lock.
+_local_sealer = threading.Lock()
+
+
+def seal_pending() -> int:
+    """Seal every committed, unsealed entry; returns how many this call sealed.
+
+    Whoever finds a lock taken returns at once: its entries are committed, and the
+    holder looks for pending entries again after releasing both locks.
+    """
+    sealed = 0
+    for _ in range(MAX_SEAL_ROUNDS):
+        if not _local_sealer.acquire(blocking=False):
+            break
+        try:
+            count = _seal_batch()
+        finally:
+            _local_sealer.release()
+        if count is None:
+            break
+        sealed += count
+        if not _pending_exists():
+            break
+    return sealed
+
+
+def _seal_after_commit() -> None:
+    try:
+        seal_pending()
+    except Exception:  # the writer's transaction has committed; never fail it here
+        logger.exception("audit_seal_failed")
+
+
+def schedule_seal() -> None:
+    """Seal once the current transaction commits (at once outside a transaction)."""
+    pending_callbacks = getattr(connection, "run_on_commit", None) or []
+    if any(callback is _seal_after_commit for _, callback, *_ in pending_callbacks):
+        return  # one sealing per transaction is enough
+    transaction.on_commit(_seal_after_commit)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    unsealed: int
+    last_seq: int
+    last_hash: str
+    broken_entry_id: int | None = None
+    broken_seq: int | None = None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_entry_id is None and not self.problem
+
+
+def _walk(entries: Iterable[AuditEntry]) -> ChainReport:
+    expected_seq, prev_hash, prev_id, checked = 1, GENESIS_HASH, None, 0
+    for entry in entries:
+        problem = ""
+        if entry.seq != expected_seq:
+            problem = (
+                f"the sequence jumps from {expected_seq - 1} to {entry.seq}: "
+                "entries before it were removed"
+            )
+        elif entry.prev_hash != prev_hash:
+            before = f"entry {prev_id}" if prev_id is not None else "the chain's start"
+            problem = f"its prev_hash does not match the hash of {before}"
+        elif entry.hash != entry_hash(entry, prev_hash):
+            problem = "its hash does not match its contents: the entry was altered"
+        if problem:
+            return ChainReport(
+                checked=checked,
+                unsealed=0,
+                last_seq=expected_seq - 1,
+                last_hash=prev_hash,
+                broken_entry_id=entry.pk,
+                broken_seq=entry.seq,
+                problem=problem,
+            )
+        checked += 1
+        expected_seq += 1
+        prev_hash, prev_id = entry.hash or "", entry.pk
+    return ChainReport(checked=checked, unsealed=0, last_seq=expected_seq - 1, last_hash=prev_hash)
+
+
+def verify_chain(*, chunk_size: int = 2000) -> ChainReport:
+    """Walk the sealed entries in chain order; report the first broken link, if any."""
+    # A server-side cursor inside a transaction streams the chain at constant memory.
+    with transaction.atomic():
+        entries = AuditEntry.objects.filter(seq__isnull=False).order_by("seq")
+        report = _walk(entries.iterator(chunk_size=chunk_size))
+        unsealed = AuditEntry.objects.filter(hash__isnull=True).count()
+    return ChainReport(**{**report.__dict__, "unsealed": unsealed})
