@@ -5,3 +5,7 @@ class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the OpenAPI extension that documents the JWT authentication.
+        from accounts import openapi  # noqa: F401

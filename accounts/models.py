@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from amrutam.common.fields import EncryptedDateField, EncryptedTextField
+from amrutam.common.fields import EncryptedDateField, EncryptedTextField, blind_index_values
 from amrutam.common.models import BaseModel
 
 
@@ -39,7 +40,8 @@ class UserManager(BaseUserManager["User"]):
         return self._create_user(email, password, **extra)
 
     def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
-        extra.setdefault("name", email.split("@")[0])
+        # `createsuperuser --noinput` passes only the email and password.
+        extra.setdefault("name", (email or "").split("@")[0][:150] or "Administrator")
         extra["role"] = Role.ADMIN
         extra["is_staff"] = True
         extra["is_superuser"] = True
@@ -56,6 +58,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.PATIENT)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
+    # Every token carries the version it was issued under; bumping it (password
+    # change, deactivation, role change) ends all of the user's tokens at once.
+    token_version = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -63,7 +68,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS = ["name"]
+    # The name defaults from the email, so `createsuperuser --noinput` needs only
+    # DJANGO_SUPERUSER_EMAIL and DJANGO_SUPERUSER_PASSWORD.
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+    AUTH_STATE_FIELDS = frozenset({"is_active", "role", "token_version"})
 
     class Meta:
         ordering = ["-created_at"]
@@ -76,6 +84,28 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        touches_auth = not self._state.adding and (
+            update_fields is None or bool(self.AUTH_STATE_FIELDS & set(update_fields))
+        )
+        super().save(*args, **kwargs)
+        if touches_auth:
+            # Not a business rule: the authentication cache mirrors these columns,
+            # so whatever path saves them keeps it coherent. QuerySet.update()
+            # bypasses this; deactivate through accounts.services.user_deactivate.
+            from accounts.auth_state import auth_state_changed
+
+            auth_state_changed(self.pk)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        from accounts.auth_state import auth_state_changed
+
+        pk = self.pk
+        result = super().delete(*args, **kwargs)
+        auth_state_changed(pk)
+        return result
 
     @property
     def is_patient(self) -> bool:
@@ -90,8 +120,22 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.role == Role.ADMIN
 
 
+PHONE_NOISE = re.compile(r"[\s().-]")
+
+
 class PatientProfile(BaseModel):
     """A patient's health profile. Every value is PHI and stored encrypted."""
+
+    # Keyed-hash column -> the encrypted field it indexes (read by key rotation too).
+    BLIND_INDEXES: ClassVar[dict[str, str]] = {"phone_hash": "phone"}
+    PHI_FIELDS = (
+        "phone",
+        "date_of_birth",
+        "gender",
+        "blood_group",
+        "allergies",
+        "medical_history",
+    )
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="patient_profile")
     phone = EncryptedTextField(null=True, blank=True)
@@ -109,3 +153,27 @@ class PatientProfile(BaseModel):
 
     def __str__(self) -> str:
         return f"Profile of {self.user_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The hash columns are derived from the encrypted values they index; they are
+        # recomputed whenever their source is written, whoever writes it.
+        update_fields = kwargs.get("update_fields")
+        hashes = {
+            h: s
+            for h, s in self.BLIND_INDEXES.items()
+            if update_fields is None or s in update_fields
+        }
+        for hash_field, value in blind_index_values(self).items():
+            if hash_field in hashes:
+                setattr(self, hash_field, value)
+        if update_fields is not None and hashes:
+            kwargs["update_fields"] = {*update_fields, *hashes}
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def blind_index_input(cls, source: str, value: Any) -> str:
+        """Normalise a value before hashing: a phone number is compared digits-only."""
+        text = str(value).strip()
+        if source == "phone":
+            return PHONE_NOISE.sub("", text)
+        return text

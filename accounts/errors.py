@@ -1,0 +1,29 @@
+"""Domain errors of the accounts app, each with a stable code."""
+
+from amrutam.common.exceptions import ApplicationError, Conflict
+
+
+class InvalidCredentials(ApplicationError):
+    status_code = 401
+    code = "invalid_credentials"
+    message = "The email or password is incorrect."
+
+
+class TokenInvalid(ApplicationError):
+    status_code = 401
+    code = "token_invalid"
+    message = "The token is invalid, expired or revoked."
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+    message = "An account with this email already exists."
+
+
+class CurrentPasswordIncorrect(ApplicationError):
+    status_code = 400
+    code = "validation_error"
+    message = "Some fields are invalid."
+
+    def __init__(self) -> None:
+        super().__init__(errors={"currentPassword": ["The current password is incorrect."]})

@@ -1,0 +1,166 @@
+"""Input and output shapes of the accounts endpoints (camelCase on the wire)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from accounts.models import PatientProfile, Role, User
+
+PHONE_RE = re.compile(r"^\+?[0-9][0-9 ().-]{5,30}$")
+BLOOD_GROUPS = ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")
+TEXT_MAX = 5000
+
+
+class StrictCharField(serializers.CharField):
+    """A string field that refuses numbers and booleans instead of turning them into text."""
+
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictEmailField(serializers.EmailField):
+    default_error_messages = {"invalid": "Enter a valid email address."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data).strip().lower()
+
+
+class StrictChoiceField(serializers.ChoiceField):
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
+
+
+# --- Input ------------------------------------------------------------------------
+
+
+class RegisterInputSerializer(serializers.Serializer):
+    email = StrictEmailField(max_length=254)
+    password = StrictCharField(max_length=128, trim_whitespace=False)
+    name = StrictCharField(max_length=150)
+    role = StrictChoiceField(choices=Role.choices, default=Role.PATIENT)
+
+
+class LoginInputSerializer(serializers.Serializer):
+    email = StrictEmailField(max_length=254)
+    password = StrictCharField(max_length=128, trim_whitespace=False)
+
+
+class RefreshTokenInputSerializer(serializers.Serializer):
+    refreshToken = StrictCharField(max_length=4096)
+
+
+class PasswordChangeInputSerializer(serializers.Serializer):
+    currentPassword = StrictCharField(max_length=128, trim_whitespace=False)
+    newPassword = StrictCharField(max_length=128, trim_whitespace=False)
+
+
+class StrictDateField(serializers.DateField):
+    """YYYY-MM-DD only (no datetimes, numbers or other formats)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", input_formats=["%Y-%m-%d"], **kwargs)
+
+    def to_internal_value(self, value: Any) -> dt.date:
+        if not isinstance(value, str):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
+
+
+class NoUnknownFieldsMixin:
+    """Refuse keys the serializer does not know (400), instead of ignoring them.
+
+    A client that sends `email`, `role` or a misspelt field to PATCH /auth/me learns
+    that nothing was changed, rather than believing it was.
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            # A list error is reported under the field's own name ("profile").
+            raise serializers.ValidationError(["Expected a JSON object."])
+        unknown = sorted(set(data) - set(self.fields))  # type: ignore[attr-defined]
+        if unknown:
+            raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class ProfileInputSerializer(NoUnknownFieldsMixin, serializers.Serializer):
+    """Any subset of the profile; `null` clears a value."""
+
+    phone = StrictCharField(max_length=32, allow_null=True, required=False)
+    dateOfBirth = StrictDateField(source="date_of_birth", allow_null=True, required=False)
+    gender = StrictCharField(max_length=32, allow_null=True, required=False)
+    bloodGroup = StrictChoiceField(
+        source="blood_group", choices=BLOOD_GROUPS, allow_null=True, required=False
+    )
+    allergies = StrictCharField(max_length=TEXT_MAX, allow_null=True, required=False)
+    medicalHistory = StrictCharField(
+        source="medical_history", max_length=TEXT_MAX, allow_null=True, required=False
+    )
+
+    def validate_phone(self, value: str | None) -> str | None:
+        if value is not None and not PHONE_RE.match(value):
+            raise serializers.ValidationError(
+                "Enter a phone number: digits, optionally with a leading + and spaces or dashes."
+            )
+        return value
+
+    def validate_dateOfBirth(self, value: dt.date | None) -> dt.date | None:
+        if value is not None and not (dt.date(1900, 1, 1) <= value <= timezone.localdate()):
+            raise serializers.ValidationError("Enter a date between 1900-01-01 and today.")
+        return value
+
+
+class MeUpdateInputSerializer(NoUnknownFieldsMixin, serializers.Serializer):
+    name = StrictCharField(max_length=150, required=False)
+    profile = ProfileInputSerializer(required=False)
+
+
+# --- Output -----------------------------------------------------------------------
+
+
+class ProfileOutputSerializer(serializers.Serializer):
+    phone = serializers.CharField(allow_null=True)
+    dateOfBirth = serializers.DateField(source="date_of_birth", allow_null=True, format="%Y-%m-%d")
+    gender = serializers.CharField(allow_null=True)
+    bloodGroup = serializers.CharField(source="blood_group", allow_null=True)
+    allergies = serializers.CharField(allow_null=True)
+    medicalHistory = serializers.CharField(source="medical_history", allow_null=True)
+
+
+EMPTY_PROFILE = dict.fromkeys(ProfileOutputSerializer().fields)
+
+
+class UserBaseOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    role = serializers.ChoiceField(choices=Role.choices)
+    createdAt = serializers.DateTimeField(source="created_at")
+
+
+class UserOutputSerializer(UserBaseOutputSerializer):
+    profile = ProfileOutputSerializer(required=False, help_text="Patients only.")
+
+
+def user_data(user: User, profile: PatientProfile | None = None) -> dict[str, Any]:
+    """The API's User object; patients carry their profile (nulls until set)."""
+    data = dict(UserBaseOutputSerializer(user).data)
+    if user.role == Role.PATIENT:
+        data["profile"] = (
+            dict(ProfileOutputSerializer(profile).data) if profile else dict(EMPTY_PROFILE)
+        )
+    return data
