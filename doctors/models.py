@@ -1,16 +1,20 @@
-"""Doctor profiles and their availability slots."""
+"""Doctor profiles, availability slots, weekly schedule rules and time off."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.fields import IntegerRangeField, RangeBoundary, RangeOperators
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q
 
-from amrutam.common.constraints import non_overlapping_ranges
+from amrutam.common.constraints import PostgresExclusionConstraint, non_overlapping_ranges
+from amrutam.common.fields import EncryptedTextField
 from amrutam.common.models import BaseModel
+
+MINUTES_PER_DAY = 24 * 60
 
 
 class DoctorProfile(BaseModel):
@@ -95,3 +99,81 @@ class AvailabilitySlot(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.start_time:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class Int4Range(Func):
+    function = "INT4RANGE"
+    output_field = IntegerRangeField()
+
+
+class ScheduleRule(BaseModel):
+    """One weekly working window, in the doctor's wall-clock time (minutes after midnight)."""
+
+    doctor = models.ForeignKey(
+        DoctorProfile, on_delete=models.CASCADE, related_name="schedule_rules"
+    )
+    weekday = models.PositiveSmallIntegerField(validators=[MaxValueValidator(6)])  # Monday = 0
+    start_minute = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(MINUTES_PER_DAY - 1)]
+    )
+    end_minute = models.PositiveSmallIntegerField(validators=[MaxValueValidator(MINUTES_PER_DAY)])
+
+    class Meta:
+        ordering = ["weekday", "start_minute"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0, weekday__lte=6), name="doctors_rule_weekday_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(start_minute__gte=0)
+                & Q(end_minute__gt=F("start_minute"))
+                & Q(end_minute__lte=MINUTES_PER_DAY),
+                name="doctors_rule_window_valid",
+            ),
+            # Two rules of one doctor on one weekday never overlap.
+            PostgresExclusionConstraint(
+                name="doctors_rule_no_overlap",
+                expressions=[
+                    (
+                        Int4Range("start_minute", "end_minute", RangeBoundary()),
+                        RangeOperators.OVERLAPS,
+                    ),
+                    ("doctor", RangeOperators.EQUAL),
+                    ("weekday", RangeOperators.EQUAL),
+                ],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"weekday {self.weekday} {self.start_minute // 60:02d}:{self.start_minute % 60:02d}"
+            f"-{self.end_minute // 60:02d}:{self.end_minute % 60:02d}"
+        )
+
+
+class TimeOff(BaseModel):
+    """A doctor's declared absence; its free slots were blocked when it was recorded."""
+
+    doctor = models.ForeignKey(DoctorProfile, on_delete=models.CASCADE, related_name="time_off")
+    start_time = models.DateTimeField()
+    end_time = models.DateTimeField()
+    # The reason may describe the doctor's own health, so it is encrypted like PHI.
+    reason = EncryptedTextField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-start_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=F("start_time")), name="doctors_time_off_end_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start_time:%Y-%m-%d %H:%M} - {self.end_time:%Y-%m-%d %H:%M}"

@@ -9,6 +9,9 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from doctors.models import AvailabilitySlot, DoctorProfile, SlotStatus
 
+# The profile's `timezone` field shadows the module inside the factory's class body.
+_now = timezone.now
+
 
 class DoctorProfileFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -24,7 +27,7 @@ class DoctorProfileFactory(factory.django.DjangoModelFactory):
     timezone = "Asia/Kolkata"
     slot_minutes = 30
     is_verified = True
-    verified_at = factory.LazyFunction(timezone.now)
+    verified_at = factory.LazyFunction(_now)
 
 
 class SlotFactory(factory.django.DjangoModelFactory):
