@@ -1,12 +1,14 @@
-"""Consultations (a booking of one slot) and idempotency records of booking writes."""
+"""Consultations (a booking of one slot), their clinical notes and prescription, and
+idempotency records of booking writes."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from amrutam.common.fields import EncryptedTextField
+from amrutam.common.fields import EncryptedJSONField, EncryptedTextField
 from amrutam.common.models import BaseModel
 
 
@@ -24,6 +26,27 @@ ACTIVE_STATUSES = (
     ConsultationStatus.ACTIVE,
     ConsultationStatus.COMPLETED,
 )
+
+
+# The lifecycle: every status change must be an edge of this table; anything else is
+# refused with `invalid_state`. Rescheduling moves a PENDING consultation to another
+# slot without changing its status.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    ConsultationStatus.PENDING: frozenset(
+        {ConsultationStatus.ACTIVE, ConsultationStatus.CANCELLED, ConsultationStatus.NO_SHOW}
+    ),
+    ConsultationStatus.ACTIVE: frozenset({ConsultationStatus.COMPLETED}),
+    ConsultationStatus.COMPLETED: frozenset(),
+    ConsultationStatus.CANCELLED: frozenset(),
+    ConsultationStatus.NO_SHOW: frozenset(),
+}
+
+# Clinical notes and prescriptions belong to a consultation that took place.
+CLINICAL_STATUSES = (ConsultationStatus.ACTIVE, ConsultationStatus.COMPLETED)
+
+
+def can_transition(source: str, target: str) -> bool:
+    return target in TRANSITIONS.get(source, frozenset())
 
 
 class ConsultationQuerySet(models.QuerySet["Consultation"]):
@@ -73,6 +96,15 @@ class Consultation(BaseModel):
                 condition=Q(status__in=ConsultationStatus.values),
                 name="consultations_status_valid",
             ),
+            # A cancelled consultation always says when; a started one, when it started.
+            models.CheckConstraint(
+                condition=~Q(status=ConsultationStatus.CANCELLED) | Q(cancelled_at__isnull=False),
+                name="consultations_cancelled_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=CLINICAL_STATUSES) | Q(started_at__isnull=False),
+                name="consultations_started_has_time",
+            ),
         ]
         indexes = [
             models.Index(fields=["patient", "-created_at"], name="consult_patient_idx"),
@@ -87,6 +119,58 @@ class Consultation(BaseModel):
     @property
     def meeting_link(self) -> str:
         return f"{settings.MEETING_BASE_URL}{self.meeting_token}"
+
+
+class ClinicalNotes(BaseModel):
+    """The doctor's notes of one consultation. Every clinical value is PHI, encrypted."""
+
+    consultation = models.OneToOneField(
+        Consultation, on_delete=models.PROTECT, related_name="notes"
+    )
+    author = models.ForeignKey("doctors.DoctorProfile", on_delete=models.PROTECT, related_name="+")
+    symptoms = EncryptedTextField()
+    diagnosis = EncryptedTextField()
+    advice = EncryptedTextField()
+    # A number, but clinical: encrypted as JSON like the rest of the notes.
+    follow_up_in_days = EncryptedJSONField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "clinical notes"
+        verbose_name_plural = "clinical notes"
+
+    def __str__(self) -> str:
+        return f"Notes of {self.consultation_id}"
+
+
+class Prescription(BaseModel):
+    """The one prescription of a consultation; items and notes are PHI, encrypted.
+
+    The issuing doctor's name and registration number are copied at issue time: a
+    prescription is a document, and it must keep saying who signed it.
+    """
+
+    # One prescription per consultation: the one-to-one column is unique in the database.
+    consultation = models.OneToOneField(
+        Consultation, on_delete=models.PROTECT, related_name="prescription"
+    )
+    doctor = models.ForeignKey("doctors.DoctorProfile", on_delete=models.PROTECT, related_name="+")
+    doctor_name = models.CharField(max_length=150)
+    registration_number = models.CharField(max_length=64)
+    items = EncryptedJSONField()
+    notes = EncryptedTextField(null=True, blank=True)
+    # Not PHI; lets the database refuse an empty prescription, which it cannot see
+    # inside the encrypted items.
+    item_count = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(item_count__gte=1), name="consultations_prescription_has_items"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Prescription of {self.consultation_id}"
 
 
 class IdempotencyRecord(models.Model):

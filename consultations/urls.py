@@ -1,5 +1,50 @@
 """API routes of this app, mounted under /api/v1/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import api
+
+urlpatterns = [
+    path("consultations", api.ConsultationListView.as_view(), name="consultation-list"),
+    path("consultations/bookings", api.BookingCreateView.as_view(), name="consultation-book"),
+    path(
+        "consultations/<uuid:pk>",
+        api.ConsultationDetailView.as_view(),
+        name="consultation-detail",
+    ),
+    path(
+        "consultations/<uuid:pk>/cancel",
+        api.ConsultationCancelView.as_view(),
+        name="consultation-cancel",
+    ),
+    path(
+        "consultations/<uuid:pk>/reschedule",
+        api.ConsultationRescheduleView.as_view(),
+        name="consultation-reschedule",
+    ),
+    path(
+        "consultations/<uuid:pk>/start",
+        api.ConsultationStartView.as_view(),
+        name="consultation-start",
+    ),
+    path(
+        "consultations/<uuid:pk>/complete",
+        api.ConsultationCompleteView.as_view(),
+        name="consultation-complete",
+    ),
+    path(
+        "consultations/<uuid:pk>/no-show",
+        api.ConsultationNoShowView.as_view(),
+        name="consultation-no-show",
+    ),
+    path(
+        "consultations/<uuid:pk>/notes",
+        api.ConsultationNotesView.as_view(),
+        name="consultation-notes",
+    ),
+    path(
+        "consultations/<uuid:pk>/prescription",
+        api.ConsultationPrescriptionView.as_view(),
+        name="consultation-prescription",
+    ),
+]

@@ -1,7 +1,9 @@
-"""Demo data for a trial run: an admin, verified doctors and patients. Idempotent."""
+"""Demo data for a trial run: an admin, verified doctors with weekly schedules, patients
+and a few booked consultations. Idempotent."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import PatientProfile, Role, User
-from doctors.models import DoctorProfile
+from audit.context import audit_actor
+from consultations.models import Consultation
+from consultations.services import consultation_book
+from doctors.models import AvailabilitySlot, DoctorProfile, ScheduleRule, SlotStatus
+from doctors.scheduling import Rule
+from doctors.services import schedule_update, slots_generate
 
 DEMO_PASSWORD = "Amrutam-Demo-2025!"  # noqa: S105 - public demo login
 ADMIN = ("admin@amrutam.example", "Clinic Admin")
@@ -44,6 +51,18 @@ DOCTORS = [
         5,
     ),
 ]
+# Monday to Saturday, 09:00-13:00 and 17:00-19:00 in the doctor's time zone.
+WEEKLY_RULES = [
+    Rule(weekday, start * 60, end * 60)
+    for weekday in range(6)
+    for start, end in ((9, 13), (17, 19))
+]
+SCHEDULE_DAYS = 7
+DEMO_REASONS = [
+    "Recurring joint pain in the mornings.",
+    "Dry skin patches on both forearms.",
+    "Follow-up on seasonal allergies.",
+]
 PATIENTS = [
     ("priya@amrutam.example", "Priya Patel"),
     ("arjun@amrutam.example", "Arjun Rao"),
@@ -52,7 +71,10 @@ PATIENTS = [
 
 
 class Command(BaseCommand):
-    help = "Load demo data (admin, verified doctors, patients). Safe to run again."
+    help = (
+        "Load demo data (admin, verified doctors with schedules, patients, consultations). "
+        "Safe to run again."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -67,11 +89,12 @@ class Command(BaseCommand):
                 "Refusing to load demo data with production settings; "
                 "pass --force if you really mean it."
             )
-        with transaction.atomic():
+        with transaction.atomic(), audit_actor(label="command:seed"):
             self._user(*ADMIN, role=Role.ADMIN, staff=True)
+            doctors = []
             for email, name, spec, reg, langs, fee, years in DOCTORS:
                 user = self._user(email, name, role=Role.DOCTOR)
-                DoctorProfile.objects.get_or_create(
+                doctor, _ = DoctorProfile.objects.get_or_create(
                     user=user,
                     defaults={
                         "specialization": spec,
@@ -84,17 +107,58 @@ class Command(BaseCommand):
                         "verified_at": timezone.now(),
                     },
                 )
+                self._schedule(doctor)
+                doctors.append(doctor)
+            patients = []
             for email, name in PATIENTS:
                 user = self._user(email, name, role=Role.PATIENT)
                 PatientProfile.objects.get_or_create(user=user)
+                patients.append(user)
+            booked = sum(
+                self._consultation(patient, doctor, reason)
+                for patient, doctor, reason in zip(patients, doctors, DEMO_REASONS, strict=True)
+            )
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready. Logins (password for all: {DEMO_PASSWORD}):")
         )
+        if booked:
+            self.stdout.write(f"  ({booked} demo consultation(s) booked)")
         self.stdout.write(f"  admin    {ADMIN[0]}  (back office: /admin/)")
         for email, *_ in DOCTORS:
             self.stdout.write(f"  doctor   {email}")
         for email, _ in PATIENTS:
             self.stdout.write(f"  patient  {email}")
+
+    def _schedule(self, doctor: DoctorProfile) -> None:
+        """Give the doctor the demo weekly rules once; later runs only extend the slots."""
+        owner = doctor.user
+        if ScheduleRule.objects.filter(doctor=doctor).exists():
+            slots_generate(doctor_id=doctor.pk, days=SCHEDULE_DAYS, generated_by=owner)
+            return
+        schedule_update(
+            doctor=doctor,
+            timezone_name=doctor.timezone,
+            slot_minutes=doctor.slot_minutes,
+            rules=WEEKLY_RULES,
+            updated_by=owner,
+        )
+
+    def _consultation(self, patient: User, doctor: DoctorProfile, reason: str) -> int:
+        """Book the patient's first free slot with `doctor` from tomorrow, unless they have one."""
+        if Consultation.objects.filter(patient=patient).exists():
+            return 0
+        tomorrow = timezone.now() + dt.timedelta(days=1)
+        slot = (
+            AvailabilitySlot.objects.filter(
+                doctor=doctor, status=SlotStatus.AVAILABLE, start_time__gte=tomorrow
+            )
+            .order_by("start_time")
+            .first()
+        )
+        if slot is None:
+            return 0
+        consultation_book(patient=patient, doctor_id=doctor.pk, slot_id=slot.pk, reason=reason)
+        return 1
 
     def _user(self, email: str, name: str, *, role: str, staff: bool = False) -> User:
         user = User.objects.filter(email__iexact=email).first()

@@ -1,0 +1,89 @@
+"""Reads of consultations: who may see which, filtered lists, and PHI reads put on record."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Role
+from amrutam.common.exceptions import NotFound
+from audit.services import phi_access_record
+
+from .models import Consultation, ConsultationStatus, IdempotencyRecord
+
+
+def consultation_visible_q(user: Any) -> Q:
+    """The consultations `user` may see: a patient's own, a doctor's own, every one for admins."""
+    if user.role == Role.ADMIN:
+        return Q()
+    if user.role == Role.DOCTOR:
+        return Q(doctor__user_id=user.pk)
+    return Q(patient_id=user.pk)
+
+
+def consultation_list_visible_to(
+    *,
+    user: Any,
+    status: str | None = None,
+    starts_from: dt.datetime | None = None,
+    starts_before: dt.datetime | None = None,
+) -> QuerySet[Consultation]:
+    """The consultations `user` may see, filtered by status and start time, latest first.
+
+    One query per page whatever its size: the slot is joined, nothing else is read.
+    """
+    consultations = Consultation.objects.filter(consultation_visible_q(user)).select_related("slot")
+    if status:
+        consultations = consultations.filter(status=status)
+    if starts_from is not None:
+        consultations = consultations.filter(slot__start_time__gte=starts_from)
+    if starts_before is not None:
+        consultations = consultations.filter(slot__start_time__lt=starts_before)
+    return consultations.order_by("-slot__start_time", "-id")
+
+
+def consultation_get_visible(*, user: Any, consultation_id: Any) -> Consultation:
+    """The consultation with its slot, notes and prescription. Raise NotFound if `user`
+    may not see it (another user's consultation is indistinguishable from none)."""
+    consultation = (
+        Consultation.objects.filter(consultation_visible_q(user))
+        .select_related("slot", "notes", "prescription")
+        .filter(pk=consultation_id)
+        .first()
+    )
+    if consultation is None:
+        raise NotFound("No such consultation.")
+    return consultation
+
+
+def consultation_record_read(*, consultation: Consultation, actor: Any) -> None:
+    """Put on the access log that `actor` was shown this consultation's health information."""
+    phi_access_record(
+        action="consultation.viewed",
+        object_type="consultation",
+        object_id=consultation.pk,
+        subject_id=consultation.patient_id,
+        actor=actor,
+    )
+
+
+def consultation_read(*, user: Any, consultation_id: Any) -> Consultation:
+    """The consultation as `consultation_get_visible` gives it, with the read on the access
+    log (the one write a selector makes: reads of PHI are events). Raise NotFound."""
+    consultation = consultation_get_visible(user=user, consultation_id=consultation_id)
+    consultation_record_read(consultation=consultation, actor=user)
+    return consultation
+
+
+def consultation_list_missed(*, started_before: dt.datetime) -> QuerySet[Consultation]:
+    """PENDING consultations whose slot started before `started_before` (no-show candidates)."""
+    return Consultation.objects.filter(
+        status=ConsultationStatus.PENDING, slot__start_time__lt=started_before
+    ).order_by("slot__start_time")
+
+
+def idempotency_records_older_than(*, cutoff: dt.datetime) -> QuerySet[IdempotencyRecord]:
+    """Idempotency records created before `cutoff`: past their replay window."""
+    return IdempotencyRecord.objects.filter(created_at__lt=cutoff)

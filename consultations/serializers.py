@@ -1,0 +1,242 @@
+"""Shapes of consultation requests and responses on the wire (camelCase), and their schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from drf_spectacular.utils import extend_schema_field, inline_serializer
+from rest_framework import serializers
+
+from amrutam.common.drf import AwareDateTimeField
+
+from .models import CLINICAL_STATUSES, Consultation, ConsultationStatus
+
+REASON_MAX = 2000
+CLINICAL_TEXT_MAX = 10_000
+PRESCRIPTION_ITEMS_MAX = 50
+DURATION_DAYS_MAX = 365
+FOLLOW_UP_DAYS_MAX = 365
+
+# ---------------------------------------------------------------- requests
+
+
+class TextField(serializers.CharField):
+    """A string and only a string: DRF's CharField would turn 42 or true into text."""
+
+    default_error_messages = {"not_a_string": "Must be a string."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+class BookingCreateInputSerializer(serializers.Serializer):
+    doctorId = serializers.UUIDField(source="doctor_id")
+    slotId = serializers.UUIDField(source="slot_id")
+    reason = TextField(max_length=REASON_MAX, required=False, allow_blank=True, allow_null=True)
+
+
+class RescheduleInputSerializer(serializers.Serializer):
+    slotId = serializers.UUIDField(source="slot_id")
+
+
+class CancelInputSerializer(serializers.Serializer):
+    reason = TextField(max_length=REASON_MAX, required=False, allow_blank=True, allow_null=True)
+
+
+class NotesInputSerializer(serializers.Serializer):
+    symptoms = TextField(max_length=CLINICAL_TEXT_MAX)
+    diagnosis = TextField(max_length=CLINICAL_TEXT_MAX)
+    advice = TextField(max_length=CLINICAL_TEXT_MAX, allow_blank=True)
+    followUpInDays = serializers.IntegerField(
+        source="follow_up_in_days",
+        min_value=1,
+        max_value=FOLLOW_UP_DAYS_MAX,
+        required=False,
+        allow_null=True,
+    )
+
+
+class PrescriptionItemSerializer(serializers.Serializer):
+    medicine = TextField(max_length=200)
+    dosage = TextField(max_length=100)
+    frequency = TextField(max_length=100)
+    durationDays = serializers.IntegerField(min_value=1, max_value=DURATION_DAYS_MAX)
+    instructions = TextField(max_length=1000, required=False, allow_blank=True, allow_null=True)
+
+
+class PrescriptionInputSerializer(serializers.Serializer):
+    items = PrescriptionItemSerializer(
+        many=True, allow_empty=False, max_length=PRESCRIPTION_ITEMS_MAX
+    )
+    notes = TextField(
+        max_length=CLINICAL_TEXT_MAX, required=False, allow_blank=True, allow_null=True
+    )
+
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class DateOrTimestampField(serializers.Field):
+    """`YYYY-MM-DD` (a whole UTC day) or an ISO 8601 timestamp with an offset."""
+
+    default_error_messages = {"invalid": "Enter a date (YYYY-MM-DD) or a timestamp with offset."}
+
+    def to_internal_value(self, data: Any) -> dt.date | dt.datetime:
+        if isinstance(data, str) and _DATE_RE.match(data):
+            try:
+                return dt.date.fromisoformat(data)
+            except ValueError:
+                self.fail("invalid")
+        return AwareDateTimeField().to_internal_value(data)
+
+    def to_representation(self, value: Any) -> str:
+        return value.isoformat()
+
+
+class ConsultationListParamsSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ConsultationStatus.choices, required=False)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # `from` is a Python keyword, so these two are added by name.
+        fields = super().get_fields()
+        fields["from"] = DateOrTimestampField(required=False)
+        fields["to"] = DateOrTimestampField(required=False)
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs.get("from"), attrs.get("to")
+        if isinstance(start, dt.date) and not isinstance(start, dt.datetime):
+            start = dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC)
+        if isinstance(end, dt.date) and not isinstance(end, dt.datetime):
+            # A date as the upper bound includes that whole day.
+            end = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+        if start is not None and end is not None and start >= end:
+            raise serializers.ValidationError({"to": ["Must be after `from`."]})
+        return {"status": attrs.get("status"), "starts_from": start, "starts_before": end}
+
+
+# ---------------------------------------------------------------- responses
+
+
+class NotesOutputSerializer(serializers.Serializer):
+    consultationId = serializers.UUIDField(source="consultation_id")
+    symptoms = serializers.CharField()
+    diagnosis = serializers.CharField()
+    advice = serializers.CharField()
+    followUpInDays = serializers.IntegerField(source="follow_up_in_days", allow_null=True)
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+
+
+class PrescriptionItemOutputSerializer(serializers.Serializer):
+    medicine = serializers.CharField()
+    dosage = serializers.CharField()
+    frequency = serializers.CharField()
+    durationDays = serializers.IntegerField()
+    instructions = serializers.CharField(allow_null=True)
+
+
+class PrescriptionOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    consultationId = serializers.UUIDField(source="consultation_id")
+    doctorId = serializers.UUIDField(source="doctor_id")
+    doctorName = serializers.CharField(source="doctor_name")
+    registrationNumber = serializers.CharField(source="registration_number")
+    items = PrescriptionItemOutputSerializer(many=True)
+    notes = serializers.CharField(allow_null=True)
+    issuedAt = serializers.DateTimeField(source="created_at")
+
+
+class ConsultationListItemSerializer(serializers.Serializer):
+    """A consultation in a list: everything but its health information (reason, notes,
+    prescription), which only the detail read gives, on the access log."""
+
+    id = serializers.UUIDField()
+    patientId = serializers.UUIDField(source="patient_id")
+    doctorId = serializers.UUIDField(source="doctor_id")
+    slotId = serializers.UUIDField(source="slot_id")
+    startTime = serializers.DateTimeField(source="slot.start_time")
+    endTime = serializers.DateTimeField(source="slot.end_time")
+    status = serializers.ChoiceField(choices=ConsultationStatus.choices)
+    meetingLink = serializers.CharField(source="meeting_link")
+    cancelledBy = serializers.UUIDField(source="cancelled_by_id", allow_null=True)
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+
+
+class ConsultationOutputSerializer(ConsultationListItemSerializer):
+    """The Consultation of API.md, health information included."""
+
+    reason = serializers.CharField(allow_null=True)
+    cancellationReason = serializers.CharField(source="cancellation_reason", allow_null=True)
+    notes = serializers.SerializerMethodField()
+    prescription = serializers.SerializerMethodField()
+
+    @staticmethod
+    def _clinical(obj: Consultation, name: str) -> Any:
+        # Notes and prescriptions exist only once a consultation has started, so other
+        # states need no lookup (a fresh booking answers without extra queries).
+        if obj.status not in CLINICAL_STATUSES:
+            return None
+        try:
+            return getattr(obj, name)
+        except ObjectDoesNotExist:
+            return None
+
+    @extend_schema_field(NotesOutputSerializer(allow_null=True))
+    def get_notes(self, obj: Consultation) -> dict[str, Any] | None:
+        notes = self._clinical(obj, "notes")
+        return None if notes is None else NotesOutputSerializer(notes).data
+
+    @extend_schema_field(PrescriptionOutputSerializer(allow_null=True))
+    def get_prescription(self, obj: Consultation) -> dict[str, Any] | None:
+        prescription = self._clinical(obj, "prescription")
+        return None if prescription is None else PrescriptionOutputSerializer(prescription).data
+
+
+def prescription_items(validated_items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The stored form of validated items: the wire's keys, `instructions` always present."""
+    return [
+        {
+            "medicine": item["medicine"],
+            "dosage": item["dosage"],
+            "frequency": item["frequency"],
+            "durationDays": item["durationDays"],
+            "instructions": item.get("instructions") or None,
+        }
+        for item in validated_items
+    ]
+
+
+# ---------------------------------------------------------------- schema only
+
+ErrorEnvelopeSerializer = inline_serializer(
+    name="ConsultationsErrorEnvelope",
+    fields={
+        "status": serializers.CharField(help_text="`fail` (4xx) or `error` (5xx)"),
+        "code": serializers.CharField(),
+        "message": serializers.CharField(),
+        "errors": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()), required=False
+        ),
+        "requestId": serializers.CharField(),
+    },
+)
+
+
+def envelope(name: str, *, keyed: bool = False, **data: serializers.Field) -> Any:
+    """Schema of the success envelope around `data`; keyed writes also carry `requestId`."""
+    fields: dict[str, serializers.Field] = {
+        "status": serializers.CharField(help_text="`success`"),
+        "data": inline_serializer(name=f"{name}Data", fields=data),
+    }
+    if keyed:
+        fields["requestId"] = serializers.CharField(
+            help_text="Id of the request that produced this answer (the original on a replay)."
+        )
+    return inline_serializer(name=name, fields=fields)
