@@ -1,0 +1,68 @@
+"""Clinic analytics for administrators: consultations booked in a window, in two queries.
+
+`audit` imports no other app: the consultation model is looked up by its label.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+
+CONSULTATION = "consultations.Consultation"
+CANCELLED, NO_SHOW = "CANCELLED", "NO_SHOW"
+# Consultations that reached their time: the patient either came or did not.
+ATTENDED = ("ACTIVE", "COMPLETED")
+
+
+@dataclass(frozen=True)
+class Analytics:
+    total: int
+    by_status: dict[str, int]
+    active_doctors: int
+    bookings_per_day: list[tuple[dt.date, int]]
+    cancellation_rate: float
+    no_show_rate: float
+
+
+def _rate(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def consultation_analytics(*, since: dt.datetime, until: dt.datetime) -> Analytics:
+    """Consultations booked (created) in `since <= t < until`, counted by the database.
+
+    cancellationRate = cancelled / all booked; noShowRate = no-shows / consultations
+    that reached their time (active, completed or no-show). Days are UTC days.
+    """
+    model = apps.get_model(CONSULTATION)
+    statuses = [value for value, _ in model._meta.get_field("status").choices]
+    booked = model.objects.filter(created_at__gte=since, created_at__lt=until)
+
+    totals = booked.aggregate(
+        total=Count("pk"),
+        active_doctors=Count("doctor", distinct=True),
+        **{f"s_{status}": Count("pk", filter=Q(status=status)) for status in statuses},
+    )
+    per_day = dict(
+        booked.annotate(day=TruncDate("created_at", tzinfo=dt.UTC))
+        .values("day")
+        .annotate(count=Count("pk"))
+        .values_list("day", "count")
+    )
+
+    by_status = {status: totals[f"s_{status}"] for status in statuses}
+    first_day, last_day = since.date(), (until - dt.timedelta(microseconds=1)).date()
+    days = [first_day + dt.timedelta(days=n) for n in range((last_day - first_day).days + 1)]
+    reached = sum(by_status.get(s, 0) for s in (*ATTENDED, NO_SHOW))
+    return Analytics(
+        total=totals["total"],
+        by_status=by_status,
+        active_doctors=totals["active_doctors"],
+        bookings_per_day=[(day, per_day.get(day, 0)) for day in days],
+        cancellation_rate=_rate(by_status.get(CANCELLED, 0), totals["total"]),
+        no_show_rate=_rate(by_status.get(NO_SHOW, 0), reached),
+    )

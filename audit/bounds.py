@@ -1,0 +1,44 @@
+"""Time bounds of audit queries: `YYYY-MM-DD` (a whole UTC day) or a timestamp with offset."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.utils.dateparse import parse_datetime
+
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class BadBound(ValueError):
+    """The text is neither a date nor a timestamp with a UTC offset."""
+
+
+def parse_bound(text: str, *, end: bool) -> dt.datetime:
+    """The instant `text` names, as an aware UTC datetime.
+
+    A date is a whole UTC day: as a start it means that day's midnight, as an end the
+    next midnight (so `to=2025-01-31` includes all of the 31st). A timestamp must carry
+    an offset; as an end it is inclusive, returned as the instant just after it.
+    Callers filter `since <= t < until`.
+    """
+    text = (text or "").strip()
+    if len(text) > 64:
+        raise BadBound("Too long for a date or timestamp.")
+    if DATE_RE.match(text):
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError as exc:
+            raise BadBound("Enter a real calendar date (YYYY-MM-DD).") from exc
+        start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+        return start + dt.timedelta(days=1) if end else start
+    try:
+        parsed = parse_datetime(text)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise BadBound("Enter a date (YYYY-MM-DD) or an ISO 8601 timestamp with an offset.")
+    if parsed.tzinfo is None:
+        raise BadBound("Timestamps must include a UTC offset (e.g. 2025-01-01T09:00:00Z).")
+    parsed = parsed.astimezone(dt.UTC)
+    return parsed + dt.timedelta(microseconds=1) if end else parsed

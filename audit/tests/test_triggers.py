@@ -1,0 +1,95 @@
+"""The database keeps the audit tables append-only, whatever code path writes."""
+
+import pytest
+from auditlog.models import LogEntry
+from django.db import DatabaseError, connection, transaction
+
+from audit.chain import seal_pending
+from audit.models import AuditEntry
+from audit.services import audit_event
+
+pytestmark = pytest.mark.django_db
+
+
+def _sql(statement, params=None):
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+@pytest.fixture
+def sealed_entry():
+    entry = audit_event(action="thing.done", object_type="thing", object_id="t-1")
+    seal_pending()
+    entry.refresh_from_db()
+    return entry
+
+
+def test_update_of_an_audit_entry_fails_at_the_database(sealed_entry):
+    with pytest.raises(DatabaseError, match="append-only"):
+        _sql("UPDATE audit_auditentry SET action = 'thing.undone' WHERE id = %s", [sealed_entry.pk])
+
+    sealed_entry.refresh_from_db()
+    assert sealed_entry.action == "thing.done"
+
+
+def test_delete_of_an_audit_entry_fails_at_the_database(sealed_entry):
+    with pytest.raises(DatabaseError, match="append-only"):
+        _sql("DELETE FROM audit_auditentry WHERE id = %s", [sealed_entry.pk])
+
+    assert AuditEntry.objects.filter(pk=sealed_entry.pk).count() == 1
+
+
+def test_orm_update_and_delete_are_refused_too(sealed_entry):
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEntry.objects.filter(pk=sealed_entry.pk).update(object_id="t-2")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEntry.objects.filter(pk=sealed_entry.pk).delete()
+
+    assert AuditEntry.objects.get(pk=sealed_entry.pk).object_id == "t-1"
+
+
+def test_a_sealed_entry_cannot_be_resealed(sealed_entry):
+    with pytest.raises(DatabaseError, match="append-only"):
+        _sql("UPDATE audit_auditentry SET hash = repeat('0', 64) WHERE id = %s", [sealed_entry.pk])
+
+
+def test_an_unsealed_entry_may_only_gain_its_chain_columns():
+    entry = audit_event(action="thing.done", object_type="thing", object_id="t-1")
+
+    with pytest.raises(DatabaseError, match="append-only"):
+        _sql(
+            "UPDATE audit_auditentry SET seq = 99, prev_hash = 'x', hash = 'y', "
+            "object_id = 't-9' WHERE id = %s",
+            [entry.pk],
+        )
+    _sql(
+        "UPDATE audit_auditentry SET seq = 99, prev_hash = 'x', hash = 'y' WHERE id = %s",
+        [entry.pk],
+    )
+
+    entry.refresh_from_db()
+    assert (entry.seq, entry.object_id) == (99, "t-1")
+
+
+def test_truncate_is_refused_unless_the_session_allows_it(sealed_entry):
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SET LOCAL amrutam.audit_allow_truncate = 'off'")
+        cursor.execute("TRUNCATE audit_auditentry")
+
+    assert AuditEntry.objects.filter(pk=sealed_entry.pk).count() == 1
+
+
+def test_auditlog_entries_refuse_update_and_delete(patient):
+    log_entry = LogEntry.objects.get_for_object(patient).get()
+
+    with pytest.raises(DatabaseError, match="append-only"):
+        _sql("UPDATE auditlog_logentry SET changes = '{}' WHERE id = %s", [log_entry.pk])
+    with pytest.raises(DatabaseError, match="append-only"):
+        _sql("DELETE FROM auditlog_logentry WHERE id = %s", [log_entry.pk])
+
+    log_entry.refresh_from_db()
+    assert log_entry.changes["email"] == ["None", "patient.a@example.com"]
