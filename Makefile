@@ -40,6 +40,18 @@ run: seed
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## The longer fuzz: the API fuzz (tests/fuzz, in-process, as patient, doctor and admin)
+## with FUZZ_MAX_EXAMPLES (default 200) examples per operation and role, and the property
+## tests of slot arithmetic and idempotency fingerprints with PROPERTY_MAX_EXAMPLES (2000).
+## Deterministic; set FUZZ_SEED for other API inputs. `make test` runs the same tests small.
+FUZZ_MAX_EXAMPLES ?= 200
+PROPERTY_MAX_EXAMPLES ?= 2000
+fuzz: install-dev
+	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) PROPERTY_MAX_EXAMPLES=$(PROPERTY_MAX_EXAMPLES) \
+		$(BIN)/python -m pytest -o timeout=3600 tests/fuzz \
+		doctors/tests/test_scheduling_properties.py \
+		consultations/tests/test_fingerprint_properties.py $(PYTEST_ARGS)
+
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -53,3 +65,27 @@ check: install-dev
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
+
+## The benchmark (bench/run.py): gunicorn with production settings on PostgreSQL and
+## Redis (BENCH_PG_URL, BENCH_REDIS_URL; database amrutam_bench, Redis db 9), loaded
+## with wrk; three rounds, medians printed and written to bench/results/.
+bench: install
+	@command -v wrk >/dev/null || { apt-get install -y -q wrk >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }; }
+	@command -v pgbench >/dev/null || { apt-get install -y -q postgresql-client >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null && apt-get install -y -q postgresql-client >/dev/null; }; }
+	$(BIN)/python bench/run.py
+
+## Security scans (.ci/scan): pip-audit on the installed dependencies, bandit on the code,
+## check --deploy under production settings; fails on a finding that
+## .ci/security-allowlist.toml does not explain.
+.PHONY: scan
+scan: install-dev
+	$(BIN)/python .ci/scan
+
+## Soak (bench/soak.py): SOAK_SECONDS (default 600) of bookings and reads against
+## gunicorn with several workers (database amrutam_soak, Redis db 10, port 8200); prints
+## error rate, latency percentiles, RSS per worker and open database connections after
+## the warm-up and at the end, and fails when they grow beyond the bounds it states.
+soak: install
+	$(BIN)/python bench/soak.py

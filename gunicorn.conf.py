@@ -1,8 +1,10 @@
 """gunicorn configuration for `gunicorn amrutam.wsgi` (the gthread worker)."""
 
+import importlib
 import multiprocessing
 import os
 import shutil
+import sys
 import tempfile
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
@@ -30,7 +32,24 @@ METRICS_DIR = os.environ.setdefault(
 )
 
 
+def _refuse_bad_settings():
+    """Stop the master with the settings' one-line reason for refusing to start.
+
+    Otherwise every worker fails to boot with a traceback that buries the reason.
+    """
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        # What amrutam.wsgi loads unless told otherwise.
+        importlib.import_module(
+            os.environ.get("DJANGO_SETTINGS_MODULE", "amrutam.settings.production")
+        )
+    except ImproperlyConfigured as exc:
+        sys.exit(str(exc))
+
+
 def on_starting(server):
+    _refuse_bad_settings()
     shutil.rmtree(METRICS_DIR, ignore_errors=True)
     os.makedirs(METRICS_DIR, exist_ok=True)
 

@@ -75,8 +75,10 @@ def auth_state_get(user_id: Any) -> AuthState | None:
 
 
 def _publish(user_id: Any) -> None:
-    state = auth_state_from_db(user_id)
+    # Runs after the change has committed: whatever fails here (the database read as
+    # much as Redis) must not turn the committed change into an error response.
     try:
+        state = auth_state_from_db(user_id)
         if state is None:
             cache.delete(_key(user_id))
         else:

@@ -1,22 +1,28 @@
 """JWT authentication without a user query: a bad, expired or revoked token is a 401.
 
-The token's signature and expiry are checked locally; whether it is still honoured
-(user active, same role, same token version) comes from the cached auth state. The
+The token's signature and expiry are checked locally (a token whose exact bytes were
+verified before skips the signature check, never the expiry check); whether it is still
+honoured (user active, same role, same token version) comes from the cached auth state. The
 view receives a lazy user: its id, role and activity are known from the token and
 the state, and the row is loaded only if a view or service touches anything else.
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
+from django.core.signals import setting_changed
 from django.utils.functional import SimpleLazyObject
 from rest_framework_simplejwt.authentication import JWTAuthentication as BaseJWTAuthentication
-from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from accounts.auth_state import AuthState, auth_state_get
 from accounts.tokens import ROLE_CLAIM, VERSION_CLAIM
+
+# Attributes the ORM looks for on lookup values, which no model instance has.
+_NEVER_ON_A_USER = frozenset({"resolve_expression", "get_source_expressions"})
 
 
 class AuthenticatedUser(SimpleLazyObject):
@@ -69,6 +75,16 @@ class AuthenticatedUser(SimpleLazyObject):
     def __bool__(self) -> bool:
         return True
 
+    def _is_pk_set(self) -> bool:  # Model API the ORM calls on lookup values
+        return True
+
+    def __getattr__(self, name: str) -> Any:
+        # The ORM probes every filter value for expression methods (hasattr);
+        # a User never has one, so `filter(user=request.user)` costs no user query.
+        if name in _NEVER_ON_A_USER:
+            raise AttributeError(name)
+        return super().__getattr__(name)
+
     # The class is known without the row, so isinstance() checks (audit helpers,
     # foreign-key assignment) and comparisons with users cost no query.
     @property  # type: ignore[misc]
@@ -108,7 +124,37 @@ class AuthenticatedUser(SimpleLazyObject):
         return clone
 
 
+# Access tokens verified in this process, by their exact bytes. Verifying the signature
+# again would give the same answer for the same bytes and key; what can change (expiry,
+# revocation, deactivation) is checked on every request all the same.
+VERIFIED_TOKENS = 4096
+
+
+@functools.lru_cache(maxsize=VERIFIED_TOKENS)
+def _verified_token(raw_token: bytes) -> Any:
+    # Only a token that passed every check is cached: an exception caches nothing.
+    # The base method uses nothing of its instance.
+    return BaseJWTAuthentication.get_validated_token(None, raw_token)  # type: ignore[arg-type]
+
+
+def _forget_tokens(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("SIMPLE_JWT", "JWT_SECRET"):
+        _verified_token.cache_clear()
+
+
+setting_changed.connect(_forget_tokens, dispatch_uid="accounts_forget_verified_tokens")
+
+
 class JWTAuthentication(BaseJWTAuthentication):
+    def get_validated_token(self, raw_token: bytes) -> Any:
+        token = _verified_token(bytes(raw_token))
+        try:
+            token.check_exp()
+        except TokenError:
+            # Expired since it was cached: the full check answers with its own error.
+            return super().get_validated_token(raw_token)
+        return token
+
     def get_user(self, validated_token: Any) -> Any:
         sub = validated_token.get("sub")
         role = validated_token.get(ROLE_CLAIM)

@@ -53,6 +53,15 @@ def login_limits(request: Any, email: str) -> list[Limit]:
     ]
 
 
+def admin_login_limits(request: Any, email: str) -> list[Limit]:
+    # The email's allowance is the API login's: guesses cannot be split between the
+    # API and the back office to get twice as many.
+    return [
+        Limit("auth.login.email", email.strip().lower(), settings.RATELIMIT_LOGIN_PER_EMAIL),
+        Limit("admin.login.ip", ip_of(request), settings.RATELIMIT_ADMIN_LOGIN_PER_IP),
+    ]
+
+
 def password_limits(request: Any, user_id: Any) -> list[Limit]:
     # Guessing the current password with a stolen access token is throttled like login.
     return [Limit("auth.password.user", str(user_id), settings.RATELIMIT_LOGIN_PER_EMAIL)]

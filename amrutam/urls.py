@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.admin_login import admin_login
+
 from . import views
 
 admin.site.site_header = "Amrutam clinic back office"
@@ -20,5 +22,7 @@ urlpatterns = [
     path("api/v1/", include("doctors.urls")),
     path("api/v1/", include("consultations.urls")),
     path("api/v1/", include("audit.urls")),
+    # Django's admin login behind the failed-login limits (accounts/admin_login.py).
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
 ]

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from django_prometheus.exports import ExportToDjangoView
 
@@ -19,10 +20,16 @@ from amrutam.common.drf import error_json_response
 logger = logging.getLogger("amrutam.ops")
 
 
+# The three endpoints below read nothing and change nothing, and are exempt from CSRF:
+# the CSRF check runs before `require_GET`, so a POST answered 403 permission_denied
+# instead of 405 with `Allow: GET`.
+
+
 def _json(payload: dict, status: int = 200) -> HttpResponse:
     return HttpResponse(orjson.dumps(payload), status=status, content_type="application/json")
 
 
+@csrf_exempt
 @require_GET
 def health(request: HttpRequest) -> HttpResponse:
     """Liveness only: touches no dependency."""
@@ -51,6 +58,7 @@ def check_cache() -> bool:
         return False
 
 
+@csrf_exempt
 @require_GET
 def ready(request: HttpRequest) -> HttpResponse:
     """200 when PostgreSQL and Redis answer, else 503 naming what is down."""
@@ -62,6 +70,7 @@ def ready(request: HttpRequest) -> HttpResponse:
     return _json({"status": "UP" if up else "DOWN", "checks": checks}, 200 if up else 503)
 
 
+@csrf_exempt
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus text format; requires METRICS_TOKEN as a Bearer token when it is set."""

@@ -8,6 +8,7 @@ import re
 from django.utils.dateparse import parse_datetime
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+OUT_OF_RANGE = "Out of the supported range of dates."
 
 
 class BadBound(ValueError):
@@ -31,7 +32,7 @@ def parse_bound(text: str, *, end: bool) -> dt.datetime:
         except ValueError as exc:
             raise BadBound("Enter a real calendar date (YYYY-MM-DD).") from exc
         start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
-        return start + dt.timedelta(days=1) if end else start
+        return _shifted(start, dt.timedelta(days=1) if end else dt.timedelta(0))
     try:
         parsed = parse_datetime(text)
     except ValueError:
@@ -40,5 +41,16 @@ def parse_bound(text: str, *, end: bool) -> dt.datetime:
         raise BadBound("Enter a date (YYYY-MM-DD) or an ISO 8601 timestamp with an offset.")
     if parsed.tzinfo is None:
         raise BadBound("Timestamps must include a UTC offset (e.g. 2025-01-01T09:00:00Z).")
-    parsed = parsed.astimezone(dt.UTC)
-    return parsed + dt.timedelta(microseconds=1) if end else parsed
+    try:
+        parsed = parsed.astimezone(dt.UTC)
+    except OverflowError as exc:
+        raise BadBound(OUT_OF_RANGE) from exc
+    return _shifted(parsed, dt.timedelta(microseconds=1) if end else dt.timedelta(0))
+
+
+def _shifted(instant: dt.datetime, by: dt.timedelta) -> dt.datetime:
+    # The edges of the calendar (9999-12-31 as an end) have no instant after them.
+    try:
+        return instant + by
+    except OverflowError as exc:
+        raise BadBound(OUT_OF_RANGE) from exc

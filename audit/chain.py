@@ -121,7 +121,7 @@ def _store_seals(seals: list[tuple[int, int, str, str]]) -> None:
     table = AuditEntry._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f'UPDATE "{table}" AS e '  # noqa: S608 - fixed table name
+            f'UPDATE "{table}" AS e '  # noqa: S608 - fixed table name  # nosec B608
             "SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "
             "FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[]) "
             "AS v(id, seq, prev_hash, hash) WHERE e.id = v.id",

@@ -53,6 +53,16 @@ def masked_fields(model: type[models.Model], extra: tuple[str, ...] = ()) -> lis
     return sorted({*names, *extra})
 
 
+def reverse_relations(model: type[models.Model]) -> list[str]:
+    """Names of the relations other models hold to `model` (not columns of its row).
+
+    django-auditlog diffs every field `_meta.get_fields()` lists, reverse one-to-ones
+    included: reading `consultation.prescription` costs a query per relation on every
+    save and never yields a change. They are left out of the diff.
+    """
+    return [f.name for f in model._meta.get_fields() if f.auto_created and not f.concrete]
+
+
 def register_models() -> list[str]:
     """Register every tracked model with django-auditlog; returns the labels registered."""
     registered = []
@@ -66,7 +76,7 @@ def register_models() -> list[str]:
             continue
         auditlog.register(
             model,
-            exclude_fields=list(tracked.exclude),
+            exclude_fields=[*tracked.exclude, *reverse_relations(model)],
             mask_fields=masked_fields(model, tracked.extra_masked),
             mask_callable=MASK_CALLABLE,
         )

@@ -64,7 +64,13 @@ class AnalyticsFilterSerializer(_WindowSerializer):
         if until is None:
             until = parse_bound(dt.datetime.now(dt.UTC).date().isoformat(), end=True)
         if since is None:
-            since = until - dt.timedelta(days=self.DEFAULT_DAYS)
+            try:
+                since = until - dt.timedelta(days=self.DEFAULT_DAYS)
+            except OverflowError as exc:
+                # An end within the first days of year 1 leaves no default window.
+                raise serializers.ValidationError(
+                    {"to": ["Out of the supported range of dates."]}
+                ) from exc
         if since >= until:
             raise serializers.ValidationError({"from": ["Must be before `to`."]})
         if until - since > dt.timedelta(days=MAX_ANALYTICS_DAYS + 1):

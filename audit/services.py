@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from typing import Any
 
+from auditlog import get_logentry_model
+from auditlog.context import disable_auditlog
+from auditlog.diff import model_instance_diff
+from django.conf import settings
 from django.db import models
 
 from . import chain
@@ -94,3 +100,26 @@ def phi_access_record(
         subject_id=subject_id,
         actor=actor,
     )
+
+
+def tracked_update(
+    instance: models.Model, *, previous: Mapping[str, Any], update_fields: list[str]
+) -> None:
+    """Save `update_fields` of a model django-auditlog tracks, logging the change as its
+    receiver would, but diffed against `previous` (the values the caller read, under a
+    row lock) instead of the extra SELECT of the old row its receiver makes."""
+    old = copy.copy(instance)
+    old.__dict__.update(previous)
+    # Diffed before saving, as the receiver does on pre_save: auto_now fields are not
+    # set yet, so they are no change.
+    changes = model_instance_diff(
+        old,
+        instance,
+        fields_to_check=update_fields,
+        use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES,
+    )
+    log_entry = get_logentry_model()
+    if changes:
+        log_entry.objects.log_create(instance, action=log_entry.Action.UPDATE, changes=changes)
+    with disable_auditlog():
+        instance.save(update_fields=update_fields)

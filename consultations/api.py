@@ -19,6 +19,7 @@ from amrutam.common.drf import success, validated
 from . import services
 from .idempotency import (
     KEY_HEADER,
+    MAX_KEY_LENGTH,
     REPLAYED_HEADER,
     Outcome,
     idempotency_key,
@@ -34,6 +35,7 @@ from .serializers import (
     ConsultationListItemSerializer,
     ConsultationListParamsSerializer,
     ConsultationOutputSerializer,
+    ConsultationPageEnvelopeSerializer,
     ErrorEnvelopeSerializer,
     NotesInputSerializer,
     NotesOutputSerializer,
@@ -48,7 +50,7 @@ TAG = ["consultations"]
 
 KEY_PARAMETER = OpenApiParameter(
     name=KEY_HEADER,
-    type=str,
+    type={"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
     location=OpenApiParameter.HEADER,
     required=True,
     description=(
@@ -171,7 +173,7 @@ class ConsultationListView(ListAPIView):
             OpenApiParameter("from", OpenApiTypes.STR, description="YYYY-MM-DD or timestamp"),
             OpenApiParameter("to", OpenApiTypes.STR, description="YYYY-MM-DD or timestamp"),
         ],
-        responses={200: ConsultationListItemSerializer(many=True), **_errors(400, 401)},
+        responses={200: ConsultationPageEnvelopeSerializer, **_errors(400, 401)},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)

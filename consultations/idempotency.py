@@ -186,7 +186,7 @@ def _window_start() -> dt.datetime:
 
 
 def _stored(call: KeyedRequest) -> IdempotencyRecord | None:
-    return IdempotencyRecord.objects.filter(user=call.user, key=call.key).first()
+    return IdempotencyRecord.objects.filter(user_id=call.user.pk, key=call.key).first()
 
 
 def _replay(record: IdempotencyRecord, call: KeyedRequest) -> HttpResponse:
@@ -216,7 +216,8 @@ def _execute(
                     raise
                 status, body = exc.status_code, _render_error(exc, call.request_id)
             IdempotencyRecord.objects.create(
-                user=call.user,
+                # The id, not the object: the caller's user may be a lazy one without its row.
+                user_id=call.user.pk,
                 key=call.key,
                 endpoint=call.endpoint,
                 fingerprint=call.fingerprint,

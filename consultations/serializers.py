@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from drf_spectacular.utils import extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer, inline_serializer
 from rest_framework import serializers
 
 from amrutam.common.drf import AwareDateTimeField
@@ -114,7 +114,11 @@ class ConsultationListParamsSerializer(serializers.Serializer):
             start = dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC)
         if isinstance(end, dt.date) and not isinstance(end, dt.datetime):
             # A date as the upper bound includes that whole day.
-            end = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+            try:
+                end = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+            except OverflowError as exc:
+                # 9999-12-31 has no next day to end at.
+                raise serializers.ValidationError({"to": ["Out of the supported range."]}) from exc
         if start is not None and end is not None and start >= end:
             raise serializers.ValidationError({"to": ["Must be after `from`."]})
         return {"status": attrs.get("status"), "starts_from": start, "starts_before": end}
@@ -240,3 +244,23 @@ def envelope(name: str, *, keyed: bool = False, **data: serializers.Field) -> An
             help_text="Id of the request that produced this answer (the original on a replay)."
         )
     return inline_serializer(name=name, fields=fields)
+
+
+class PaginationOutputSerializer(serializers.Serializer):
+    page = serializers.IntegerField()
+    pageSize = serializers.IntegerField()
+    total = serializers.IntegerField()
+    totalPages = serializers.IntegerField()
+
+
+# `many=False`: the list view's answer is one envelope, not a list of them.
+@extend_schema_serializer(many=False, component_name="ConsultationPageEnvelope")
+class ConsultationPageEnvelopeSerializer(serializers.Serializer):
+    status = serializers.CharField(help_text="`success`")
+    data = inline_serializer(
+        name="ConsultationPageEnvelopeData",
+        fields={
+            "consultations": ConsultationListItemSerializer(many=True),
+            "pagination": PaginationOutputSerializer(),
+        },
+    )

@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import Role
 from amrutam.common.exceptions import InvalidState, NotFound, PermissionDenied
 from amrutam.common.metrics import BOOKING_CONFLICTS, BOOKINGS
-from audit.services import audit_event
+from audit.services import audit_event, tracked_update
 from doctors.cache import invalidate_availability
 from doctors.models import AvailabilitySlot, DoctorProfile, SlotStatus
 
@@ -95,8 +95,11 @@ def _save_on_slot(consultation: Consultation, **save_kwargs: Any) -> None:
 
 
 def _set_slot_status(slot: AvailabilitySlot, status: str) -> None:
+    # The slot was read under its row lock, so its current status is known: the audit
+    # diff needs no second read of the row.
+    previous = {"status": slot.status}
     slot.status = status
-    slot.save(update_fields=["status", "updated_at"])
+    tracked_update(slot, previous=previous, update_fields=["status", "updated_at"])
 
 
 def consultation_book(
@@ -123,7 +126,8 @@ def consultation_book(
         _require_bookable(slot, now=timezone.now())
 
         consultation = Consultation(
-            patient=patient,
+            # The id, not the object: the caller's user may be a lazy one without its row.
+            patient_id=patient.pk,
             doctor_id=slot.doctor_id,
             slot=slot,
             status=ConsultationStatus.PENDING,

@@ -215,7 +215,7 @@ class MySlotsApi(GenericAPIView):
         request=SlotsCreateInputSerializer,
         responses={
             201: SlotsEnvelope,
-            **doc.errors(400, 401, 403, 404, s409="slot_overlap: slots overlap."),
+            **doc.errors(400, 401, 403, 404, 409, s409="slot_overlap: slots overlap."),
         },
     )
     def post(self, request: Request) -> Response:
@@ -242,7 +242,7 @@ class MySlotDetailApi(APIView):
         ),
         responses={
             204: OpenApiResponse(description="Deleted."),
-            **doc.errors(401, 403, 404, s409="invalid_state: the slot is booked."),
+            **doc.errors(401, 403, 404, 409, s409="invalid_state: the slot is booked."),
         },
     )
     def delete(self, request: Request, slot_id: Any) -> Response:

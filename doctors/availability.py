@@ -1,10 +1,12 @@
 """The availability read: a doctor's bookable slots in a window, cached as response bytes.
 
-Each cached entry is the encoded response body, keyed by doctor, the doctor's cache
-version (bumped when any slot change commits), start date and days. An entry also
-carries the instant it stops being true: the start of the earliest slot it lists (that
-slot is no longer bookable then) and, for the default window, the doctor's next local
-midnight (the default start date moves then). A hit costs two cache reads and no query.
+Each cached entry is the encoded response body, keyed by doctor, start date and days,
+stored with the doctor's cache version it was computed under (the version is bumped
+when any slot change of the doctor commits) and the instant it stops being true: the
+start of the earliest slot it lists (that slot is no longer bookable then) and, for the
+default window, the doctor's next local midnight (the default start date moves then).
+The version and the entry are fetched in one cache round trip; an entry under another
+version than the current one is a miss. A hit costs that round trip and no query.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.settings import api_settings
 
-from .cache import availability_version
+from .cache import availability_version, version_key
 from .models import AvailabilitySlot
 from .scheduling import day_bounds_utc, today_in, zone
 from .selectors import bookable_slots, doctor_get_public
@@ -28,29 +30,41 @@ logger = logging.getLogger("amrutam.cache")
 CONTENT_TYPE = "application/json"
 
 
-def _key(doctor_id: Any, version: int, start_date: dt.date | None, days: int) -> str:
+def _key(doctor_id: Any, start_date: dt.date | None, days: int) -> str:
     day = start_date.isoformat() if start_date else "today"
-    return f"avail:body:{doctor_id}:{version}:{day}:{days}"
+    return f"avail:body:{doctor_id}:{day}:{days}"
 
 
-def _cached(key: str, now: dt.datetime) -> bytes | None:
+def _cached(doctor_id: Any, key: str, now: dt.datetime) -> tuple[int | None, bytes | None]:
+    """The doctor's current version (None: cache down) and the entry's body if valid."""
     try:
-        entry = cache.get(key)
+        found = cache.get_many([version_key(doctor_id), key])
     except Exception:  # a lost Redis costs speed, never correctness
         logger.warning("availability_cache_read_failed", exc_info=True)
-        return None
+        return None, None
+    version = found.get(version_key(doctor_id))
+    if version is None:
+        return availability_version(doctor_id), None
+    entry = found.get(key)
     if not entry:
-        return None
-    valid_until, body = entry
-    return body if now.timestamp() < valid_until else None
+        return int(version), None
+    try:
+        entry_version, valid_until, body = entry
+    except (TypeError, ValueError):  # an entry of another layout: recompute it
+        return int(version), None
+    if entry_version != int(version) or now.timestamp() >= valid_until:
+        return int(version), None
+    return int(version), body
 
 
-def _store(key: str, body: bytes, *, valid_until: dt.datetime, now: dt.datetime) -> None:
+def _store(
+    key: str, body: bytes, *, version: int, valid_until: dt.datetime, now: dt.datetime
+) -> None:
     seconds = min(settings.AVAILABILITY_CACHE_SECONDS, int((valid_until - now).total_seconds()))
     if seconds < 1:
         return
     try:
-        cache.set(key, (valid_until.timestamp(), body), timeout=seconds)
+        cache.set(key, (version, valid_until.timestamp(), body), timeout=seconds)
     except Exception:
         logger.warning("availability_cache_write_failed", exc_info=True)
 
@@ -72,14 +86,13 @@ def availability_body(
     from .serializers import SlotOutputSerializer
 
     now = now or timezone.now()
-    # Read the version before the database: a change committing after this point bumps
-    # it, so what is stored below lands under a key no later reader uses.
-    version = availability_version(doctor_id)
-    key = _key(doctor_id, version, start_date, days) if version is not None else None
-    if key is not None:
-        body = _cached(key, now)
-        if body is not None:
-            return body
+    # The version is read before the database: a change committing after this point
+    # bumps it, so what is stored below, tagged with the version read here, is a miss
+    # for every later reader.
+    key = _key(doctor_id, start_date, days)
+    version, body = _cached(doctor_id, key, now)
+    if body is not None:
+        return body
 
     doctor = doctor_get_public(doctor_id=doctor_id, now=now)
     tz = zone(doctor.timezone)
@@ -100,11 +113,11 @@ def availability_body(
     }
     body = _render(payload)
 
-    if key is not None:
+    if version is not None:
         valid_until = now + dt.timedelta(seconds=settings.AVAILABILITY_CACHE_SECONDS)
         if slots:
             valid_until = min(valid_until, slots[0].start_time)
         if start_date is None:
             valid_until = min(valid_until, day_bounds_utc(today, 1, tz).end)
-        _store(key, body, valid_until=valid_until, now=now)
+        _store(key, body, version=version, valid_until=valid_until, now=now)
     return body

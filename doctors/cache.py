@@ -17,17 +17,17 @@ logger = logging.getLogger("amrutam.cache")
 VERSION_TTL = 7 * 24 * 3600
 
 
-def _version_key(doctor_id: Any) -> str:
+def version_key(doctor_id: Any) -> str:
     return f"avail:ver:{doctor_id}"
 
 
 def availability_version(doctor_id: Any) -> int | None:
     """The doctor's current availability version, or None when the cache is down."""
     try:
-        version = cache.get(_version_key(doctor_id))
+        version = cache.get(version_key(doctor_id))
         if version is None:
-            cache.add(_version_key(doctor_id), 1, timeout=VERSION_TTL)
-            version = cache.get(_version_key(doctor_id)) or 1
+            cache.add(version_key(doctor_id), 1, timeout=VERSION_TTL)
+            version = cache.get(version_key(doctor_id)) or 1
         return int(version)
     except Exception:  # a lost Redis costs speed, never correctness
         logger.warning("availability_cache_unavailable", exc_info=True)
@@ -35,7 +35,7 @@ def availability_version(doctor_id: Any) -> int | None:
 
 
 def _bump(doctor_id: Any) -> None:
-    key = _version_key(doctor_id)
+    key = version_key(doctor_id)
     try:
         try:
             cache.incr(key)

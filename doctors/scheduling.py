@@ -98,6 +98,25 @@ def local_to_utc(day: dt.date, minute: int, tz: dt.tzinfo) -> dt.datetime | None
     return as_utc
 
 
+def wall_clock_reaches(day: dt.date, minute: int, tz: dt.tzinfo) -> dt.datetime:
+    """The first UTC instant at which the wall clock in `tz` shows `minute` of `day` or later.
+
+    For a time that exists, its (first) occurrence. For one a DST change skips, the
+    change itself: at 01:00 UTC on 2027-03-28 London's clocks go from 00:59 to 02:00,
+    which is when "01:30" is reached.
+    """
+    exact = local_to_utc(day, minute, tz)
+    if exact is not None:
+        return exact
+    # The first wall-clock minute after the gap is the moment of the change. Gaps are
+    # whole minutes and at most a day long (Pacific/Apia skipped 2011-12-30).
+    for later in range(minute + 1, minute + 2 * MINUTES_PER_DAY):
+        reached = local_to_utc(day, later, tz)
+        if reached is not None:
+            return reached
+    raise ValueError(f"No wall-clock time after minute {minute} of {day} exists.")
+
+
 def today_in(tz: dt.tzinfo, now: dt.datetime) -> dt.date:
     """The local calendar date in `tz` at instant `now`."""
     return now.astimezone(tz).date()
@@ -123,7 +142,9 @@ def candidate_slots(
 
     Slot starts step through the rule in wall-clock time, so a 09:00 rule gives 09:00
     local on both sides of a DST change. A slot lasts `slot_minutes` of real time and must
-    end, in wall-clock time, within its rule. Starts that do not exist locally are skipped.
+    end, in wall-clock time, within its rule: it is over before the wall clock shows the
+    rule's end, even when the clocks jump forward during it. Starts that do not exist
+    locally are skipped.
     """
     if slot_minutes <= 0:
         raise ValueError("slot_minutes must be positive.")
@@ -135,10 +156,14 @@ def candidate_slots(
     for offset in range(days):
         day = first_day + dt.timedelta(days=offset)
         for rule in sorted(by_weekday.get(day.weekday(), [])):
+            closes = wall_clock_reaches(day, rule.end_minute, tz)
             minute = rule.start_minute
             while minute + slot_minutes <= rule.end_minute:
                 start = local_to_utc(day, minute, tz)
-                if start is not None:
+                # Adding up wall-clock minutes is not enough: a slot that spans a spring
+                # change (00:45 + 45 min in London on 2027-03-28) ends an hour later on
+                # the wall clock (02:30) than the arithmetic says (01:30).
+                if start is not None and start + length <= closes:
                     out.append(Interval(start, start + length))
                 minute += slot_minutes
     return without_self_overlaps(out)

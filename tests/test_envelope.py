@@ -111,3 +111,32 @@ def test_unhandled_error_in_a_plain_view_is_a_json_500(client):
     assert response.status_code == 500
     assert response.json()["code"] == "internal_error"
     assert "secret" not in response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/no-such-endpoint", "/api/v1/doctors/x/y/z", "/api"])
+def test_unknown_api_routes_are_a_json_404_in_the_envelope(api_client, path):
+    response = api_client.get(path, HTTP_X_REQUEST_ID="req-404")
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "status": "fail",
+        "code": "not_found",
+        "message": "Not found.",
+        "requestId": "req-404",
+    }
+
+
+def test_oversized_body_answers_the_full_envelope_and_runs_no_view(api_client, settings):
+    settings.MAX_REQUEST_BODY_BYTES = 100
+    body = '{"name": "ab", "count": 1, "pad": "' + "x" * 200 + '"}'
+
+    response = api_client.post(
+        "/api/v1/test/echo", body, content_type="application/json", HTTP_X_REQUEST_ID="req-413"
+    )
+
+    payload = response.json()
+    assert response.status_code == 413
+    assert payload["status"] == "fail"
+    assert payload["code"] == "payload_too_large"
+    assert payload["requestId"] == "req-413"
+    assert "data" not in payload

@@ -1,6 +1,7 @@
 """/health, /ready, /metrics, the schema and docs pages, and security headers."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.cache import caches
@@ -130,3 +131,33 @@ def test_docs_bootstrap_script_is_served_from_self(client):
 
     assert response.status_code == 200
     assert b"SwaggerUIBundle" in response.content
+
+
+def test_metrics_have_per_view_counts_and_latency_histograms(client):
+    client.get("/health")
+    client.get("/health")
+
+    text = client.get("/metrics").content.decode()
+
+    count = re.search(
+        r'^django_http_requests_total_by_view_transport_method_total\{[^}]*view="health"[^}]*\} '
+        r"([0-9.]+)$",
+        text,
+        re.MULTILINE,
+    )
+    assert count is not None and float(count.group(1)) >= 2
+    buckets = re.findall(
+        r'^django_http_requests_latency_seconds_by_view_method_bucket\{[^}]*view="health"[^}]*\}',
+        text,
+        re.MULTILINE,
+    )
+    assert len(buckets) > 1
+    assert 'le="+Inf"' in "".join(buckets)
+
+
+@pytest.mark.parametrize("path", ["/health", "/ready", "/metrics", "/api/schema", "/api/docs"])
+@pytest.mark.parametrize("header", ["Bearer not.a.jwt", "Bearer", "Basic dXNlcjpwYXNz"])
+def test_open_endpoints_ignore_a_bad_authorization_header(client, path, header):
+    response = client.get(path, HTTP_AUTHORIZATION=header)
+
+    assert response.status_code == 200

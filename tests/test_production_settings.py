@@ -49,6 +49,7 @@ def run_check(overrides: dict[str, str | None], *args: str) -> subprocess.Comple
         ({"ENCRYPTION_KEY": "c2l4dGVlbiBieXRlcyEhIQ=="}, "ENCRYPTION_KEY must be"),
         ({"DEBUG": "true"}, "DEBUG is on"),
         ({"DATABASE_URL": None}, "DATABASE_URL is not set"),
+        ({"REDIS_URL": None}, "REDIS_URL is not set"),
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS is not set"),
     ],
 )
@@ -56,7 +57,10 @@ def test_production_refuses_to_start(overrides, message):
     result = run_check(overrides)
 
     assert result.returncode != 0
-    assert f"Refusing to start in production: {message}" in result.stderr
+    # One line saying why, not a traceback that buries it.
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"Refusing to start in production: {message}")
 
 
 def test_production_accepts_a_32_character_raw_key():
@@ -122,3 +126,24 @@ def test_production_tls_switch_off_for_plain_http_trial():
     )
 
     assert json.loads(result.stdout) == [False, 0, False]
+
+
+@pytest.mark.slow
+def test_gunicorn_refuses_to_start_with_one_line_and_no_worker_boot():
+    env = {k: v for k, v in os.environ.items() if k not in GOOD}
+    env.update(GOOD)
+    env.pop("JWT_SECRET")
+    env.pop("DJANGO_SETTINGS_MODULE")  # amrutam.wsgi's own default: production
+
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "amrutam.wsgi", "--bind", "127.0.0.1:0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert result.stderr.strip() == "Refusing to start in production: JWT_SECRET is not set."

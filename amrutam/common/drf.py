@@ -10,15 +10,17 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.dateparse import parse_datetime
 from rest_framework import exceptions, serializers
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.pagination import BasePagination
 from rest_framework.parsers import JSONParser as DRFJSONParser
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
-from .exceptions import ApplicationError
+from .exceptions import ApplicationError, ServiceUnavailable
 
 logger = logging.getLogger("amrutam.api")
 
@@ -84,25 +86,76 @@ def error_json_response(
     return response
 
 
+def unavailable_dependency(exc: BaseException) -> str | None:
+    """The dependency `exc` says is down or timed out ("database", "cache"), else None.
+
+    Connection failures, a server restarting, statement and lock timeouts: the request
+    may succeed if retried, so the client gets 503 `service_unavailable`, not a 500.
+    """
+    from django_redis.exceptions import ConnectionInterrupted
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return "database"
+    if isinstance(exc, (ConnectionInterrupted, RedisConnectionError, RedisTimeoutError)):
+        return "cache"
+    return None
+
+
+def service_unavailable_body(exc: BaseException, request_id: str | None) -> dict[str, Any]:
+    """The 503 envelope for a dependency failure, logged without internals."""
+    logger.warning(
+        "dependency_unavailable",
+        extra={"dependency": unavailable_dependency(exc), "exc_type": type(exc).__name__},
+    )
+    return error_body(
+        status=503,
+        code=ServiceUnavailable.code,
+        message=ServiceUnavailable.message,
+        request_id=request_id,
+    )
+
+
+# Keys DRF uses for errors of a whole object (a serializer's `validate()`, "expected a
+# dictionary", "expected a list").
+NON_FIELD_KEYS = frozenset({"non_field_errors", "nonFieldErrors"})
+
+
 def _field_errors(detail: Any) -> dict[str, list[str]]:
+    """Flatten DRF's nested error detail into `{"field": ["message", ...]}`.
+
+    One spelling whatever the serializer nesting: `items[0].field` for an item of a
+    list (DRF keys them by index in dicts or by position in lists), the container's
+    own name for errors of a whole nested object or list, and `nonFieldErrors` for
+    errors of the whole body.
+    """
+    out: dict[str, list[str]] = {}
+    _collect_errors(detail, "", out)
+    return out
+
+
+def _error_key(prefix: str, key: Any) -> str:
+    if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+        return f"{prefix}[{key}]"
+    if key in NON_FIELD_KEYS:
+        return prefix
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
+def _collect_errors(detail: Any, prefix: str, out: dict[str, list[str]]) -> None:
     if isinstance(detail, dict):
-        out: dict[str, list[str]] = {}
         for key, value in detail.items():
-            if isinstance(value, dict):
-                for sub, msgs in _field_errors(value).items():
-                    out[f"{key}.{sub}"] = msgs
-            elif isinstance(value, list) and value and isinstance(value[0], dict):
-                for index, item in enumerate(value):
-                    for sub, msgs in _field_errors(item).items():
-                        out[f"{key}[{index}].{sub}"] = msgs
-            elif isinstance(value, list):
-                out[key] = [str(v) for v in value]
-            else:
-                out[key] = [str(value)]
-        return out
-    if isinstance(detail, list):
-        return {"nonFieldErrors": [str(v) for v in detail]}
-    return {"nonFieldErrors": [str(detail)]}
+            _collect_errors(value, _error_key(prefix, key), out)
+    elif isinstance(detail, list) and any(isinstance(v, (dict, list)) for v in detail):
+        # Errors per item; valid items are empty and contribute nothing.
+        for index, item in enumerate(detail):
+            _collect_errors(item, f"{prefix}[{index}]", out)
+    elif isinstance(detail, list):
+        if detail:
+            out.setdefault(prefix or "nonFieldErrors", []).extend(str(v) for v in detail)
+    else:
+        out.setdefault(prefix or "nonFieldErrors", []).append(str(detail))
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
@@ -173,6 +226,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         body = error_body(status=status, code=code, message=str(message), request_id=rid)
         return Response(body, status=status, headers=headers)
 
+    if unavailable_dependency(exc):
+        return Response(service_unavailable_body(exc, rid), status=503)
+
     logger.exception("unhandled_exception", extra={"exc_type": type(exc).__name__})
     body = error_body(
         status=500, code="internal_error", message="An unexpected error occurred.", request_id=rid
@@ -200,7 +256,14 @@ class JSONParser(DRFJSONParser):
     """JSON parser that refuses absurdly deep nesting before any code walks it."""
 
     def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
-        data = super().parse(stream, media_type, parser_context)
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            # The decoder recurses once per level: thousands of nested brackets exhaust
+            # the stack before the depth check below could run.
+            raise exceptions.ParseError(
+                f"JSON nested deeper than {MAX_JSON_DEPTH} levels."
+            ) from exc
         if _depth(data) > MAX_JSON_DEPTH:
             raise exceptions.ParseError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels.")
         return data
@@ -219,6 +282,18 @@ def _depth(value: Any, level: int = 0) -> int:
         elif isinstance(item, list):
             stack.extend((v, lvl + 1) for v in item)
     return deepest
+
+
+class Metadata(SimpleMetadata):
+    """OPTIONS answers name the view and its media types, without describing actions.
+
+    DRF's default describes the fields of a view's `serializer_class`, which views that
+    validate with explicit serializers do not set: OPTIONS then failed with a 500. The
+    schema at /api/schema is the description of every operation.
+    """
+
+    def determine_actions(self, request: Any, view: Any) -> dict[str, Any]:
+        return {}
 
 
 class Pagination(BasePagination):
@@ -320,7 +395,11 @@ class AwareDateTimeField(serializers.DateTimeField):
             self.fail("invalid")
         if parsed.tzinfo is None:
             self.fail("naive")
-        return parsed.astimezone(dt.UTC)
+        try:
+            return parsed.astimezone(dt.UTC)
+        except OverflowError:
+            # 0001-01-01T00:00+14:00 is a valid text but before year 1 in UTC.
+            self.fail("invalid")
 
 
 def validated(

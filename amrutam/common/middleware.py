@@ -10,9 +10,14 @@ from collections.abc import Callable
 
 import structlog
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from .drf import error_json_response
+from .drf import (
+    error_json_response,
+    request_id_of,
+    service_unavailable_body,
+    unavailable_dependency,
+)
 
 logger = logging.getLogger("amrutam.request")
 
@@ -139,6 +144,9 @@ class ErrorEnvelopeMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if request.path.startswith(HTML_PREFIXES):
             return None
+        if unavailable_dependency(exception):
+            body = service_unavailable_body(exception, request_id_of(request))
+            return JsonResponse(body, status=503)
         logger.exception("unhandled_exception", extra={"exc_type": type(exception).__name__})
         return error_json_response(
             request, status=500, code="internal_error", message=ERROR_MESSAGES[500]

@@ -52,7 +52,7 @@ MIDDLEWARE = [
     "amrutam.common.middleware.ErrorEnvelopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "amrutam.common.csp.CSPMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -141,6 +141,9 @@ if REDIS_URL:
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
                 "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", 0.5),
                 "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", 0.5),
+                # After a connection error or timeout, calls fail at once for
+                # REDIS_CIRCUIT_SECONDS instead of each waiting out the socket timeout.
+                "CONNECTION_POOL_CLASS": "amrutam.common.redis_circuit.CircuitBreakerPool",
                 "CONNECTION_POOL_KWARGS": {"retry_on_timeout": False},
             },
         }
@@ -152,6 +155,8 @@ else:
             "LOCATION": "amrutam",
         }
     }
+
+REDIS_CIRCUIT_SECONDS = env.float("REDIS_CIRCUIT_SECONDS", default=2.0)
 
 # --- Auth -------------------------------------------------------------------------
 PASSWORD_HASHERS = [
@@ -234,6 +239,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["amrutam.common.drf.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "amrutam.common.drf.exception_handler",
+    "DEFAULT_METADATA_CLASS": "amrutam.common.drf.Metadata",
     "DEFAULT_PAGINATION_CLASS": "amrutam.common.drf.Pagination",
     "PAGE_SIZE": 20,
     "UNAUTHENTICATED_USER": None,
@@ -255,6 +261,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # Headers, shared error answers and the operational endpoints (amrutam/common/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "amrutam.common.openapi.postprocess_schema",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ConsultationStatusEnum": "consultations.models.ConsultationStatus",
         # The envelopes' `status` values (API.md § Conventions).
@@ -282,6 +293,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# A back-office session ends a working day after login, however active it is.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
 CSRF_COOKIE_SAMESITE = "Lax"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -10,7 +10,7 @@ from .base import env
 DEBUG = env.bool("DEBUG", default=True)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 
-DEV_JWT_SECRET = "dev-only-jwt-secret-never-use-in-production-0123456789"
+DEV_JWT_SECRET = "dev-only-jwt-secret-never-use-in-production-0123456789"  # nosec B105
 DEV_ENCRYPTION_KEY = "dev-only-key-never-in-production"  # 32 characters
 
 JWT_SECRET = env("JWT_SECRET", default=DEV_JWT_SECRET)

@@ -93,7 +93,13 @@ def time_off_create(
             action="time_off.created",
             object_type="time_off",
             object_id=time_off.pk,
-            changes={"blockedSlots": len(free), "bookedConsultations": len(booked)},
+            # The slots are blocked with QuerySet.update, which sends no signal: the
+            # event names them, so the trail still says who blocked each one.
+            changes={
+                "blockedSlots": len(free),
+                "blockedSlotIds": [str(s.pk) for s in free],
+                "bookedConsultations": len(booked),
+            },
             actor=created_by,
         )
         invalidate_availability(locked.pk)

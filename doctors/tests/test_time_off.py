@@ -66,7 +66,14 @@ def test_time_off_blocks_free_slots_and_lists_booked_ones(
     record = TimeOff.objects.get()
     assert record.reason == "Conference"
     assert [(e["action"], e["changes"]) for e in audit_events] == [
-        ("time_off.created", {"blockedSlots": 2, "bookedConsultations": 1})
+        (
+            "time_off.created",
+            {
+                "blockedSlots": 2,
+                "blockedSlotIds": [str(free_1.pk), str(free_2.pk)],
+                "bookedConsultations": 1,
+            },
+        )
     ]
 
 
@@ -120,3 +127,24 @@ def test_only_doctors_take_time_off(request, client_for, slot, role):
 
     assert response.status_code == 403
     assert TimeOff.objects.count() == 0
+
+
+def test_the_trail_names_every_slot_time_off_blocked(client_for, doctor, admin_user, day_start):
+    free = [
+        SlotFactory(doctor=doctor, start_time=day_start + dt.timedelta(hours=h)) for h in (0, 1)
+    ]
+
+    response = client_for(doctor.user).post(
+        URL,
+        {"start": iso(day_start), "end": iso(day_start + dt.timedelta(hours=2))},
+        format="json",
+        HTTP_X_REQUEST_ID="req-time-off",
+    )
+    logs = client_for(admin_user).get("/api/v1/audit/logs?action=time_off.created").json()
+
+    assert response.status_code == 201
+    events = [e for e in logs["data"]["logs"] if e["requestId"] == "req-time-off"]
+    assert [
+        e["changes"]["blockedSlotIds"] for e in events if "blockedSlotIds" in (e["changes"] or {})
+    ] == [[str(s.pk) for s in free]]
+    assert {e["actorId"] for e in events} == {str(doctor.user.pk)}

@@ -89,7 +89,7 @@ class Command(BaseCommand):
     def _rotate(self, target: Target, batch_size: int) -> int:
         table, pk, columns = self._sql(target)
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 - quoted identifiers
+            cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 - quoted identifiers  # nosec B608
             count = cursor.fetchone()[0]
         scanned = rewritten = 0
         last_pk: Any = None
@@ -100,7 +100,7 @@ class Command(BaseCommand):
             params = [last_pk] if last_pk is not None else []
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"SELECT {pk}, {columns} FROM {table} {where}ORDER BY {pk} LIMIT %s",  # noqa: S608
+                    f"SELECT {pk}, {columns} FROM {table} {where}ORDER BY {pk} LIMIT %s",  # noqa: S608  # nosec B608
                     [*params, batch_size],
                 )
                 rows = cursor.fetchall()
@@ -128,7 +128,7 @@ class Command(BaseCommand):
             # Re-read under a row lock so that a value written by the application
             # since the scan is not overwritten with an older one.
             cursor.execute(
-                f"SELECT {pk}, {columns} FROM {table} WHERE {pk} IN ({placeholders}){lock}",  # noqa: S608
+                f"SELECT {pk}, {columns} FROM {table} WHERE {pk} IN ({placeholders}){lock}",  # noqa: S608  # nosec B608
                 pks,
             )
             changed = 0
@@ -142,7 +142,7 @@ class Command(BaseCommand):
                 qn = connection.ops.quote_name
                 assignments = ", ".join(f"{qn(column)} = %s" for column in updates)
                 cursor.execute(
-                    f"UPDATE {table} SET {assignments} WHERE {pk} = %s",  # noqa: S608
+                    f"UPDATE {table} SET {assignments} WHERE {pk} = %s",  # noqa: S608  # nosec B608
                     [*updates.values(), row[0]],
                 )
         return changed

@@ -20,7 +20,7 @@ from doctors.models import AvailabilitySlot, DoctorProfile, ScheduleRule, SlotSt
 from doctors.scheduling import Rule
 from doctors.services import schedule_update, slots_generate
 
-DEMO_PASSWORD = "Amrutam-Demo-2025!"  # noqa: S105 - public demo login
+DEMO_PASSWORD = "Amrutam-Demo-2025!"  # noqa: S105 - public demo login  # nosec B105
 ADMIN = ("admin@amrutam.example", "Clinic Admin")
 DOCTORS = [
     (

@@ -1,0 +1,591 @@
+"""One-command benchmark (`make bench`): gunicorn + PostgreSQL + Redis, measured with wrk.
+
+Creates a fresh database, seeds 50 verified doctors (16 slots a day) and 200 patients,
+logs the patients in through the API, starts gunicorn with production settings and
+runs three rounds of: /health, availability reads, bookings, and a contention race.
+After every booking round it checks in SQL that no slot has two active consultations.
+Then it runs pgbench with the booking transaction's own SQL as the database's ceiling.
+Prints a table of medians and writes every figure to bench/results/<stamp>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import re
+import resource
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+RESULTS = BENCH / "results"
+PYTHON = sys.executable
+PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+DB_NAME = os.environ.get("BENCH_DB", "amrutam_bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+PORT = int(os.environ.get("BENCH_PORT", 8100))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
+WRK_THREADS = 2
+PASSWORD = "Bench-Password-2025!"
+ACTIVE = ("PENDING", "ACTIVE", "COMPLETED")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+SERVER_PID: int | None = None
+
+SCENARIO_NAMES = ("health", "availability", "booking", "contention")
+# The issue's targets on a 2-core machine with wrk on the same cores (medians of 3 rounds).
+TARGETS = {
+    "health": "≥ 4000 req/s",
+    "availability": "≥ 1700 req/s, p99 ≤ 50 ms, 0 errors",
+    "booking": "≥ 500 2xx/s, p99 ≤ 60 ms, 0 errors",
+    "contention": "one 201 per slot, rest 409, 0 5xx",
+}
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+def server_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="amrutam.settings.production",
+        DATABASE_URL=f"{PG_URL}/{DB_NAME}",
+        REDIS_URL=REDIS_URL,
+        JWT_SECRET=secrets.token_urlsafe(48),
+        ENCRYPTION_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_TLS="false",
+        RATELIMIT_ENABLE="false",  # for this run only: 200 patients book thousands of times
+        JWT_ACCESS_MINUTES="120",
+        GUNICORN_BIND=f"127.0.0.1:{PORT}",
+        CACHE_KEY_PREFIX="bench",
+    )
+    return env
+
+
+def ensure_tools() -> None:
+    missing = [tool for tool in ("wrk", "pgbench") if shutil.which(tool) is None]
+    if "wrk" in missing:
+        log("installing wrk from Debian's packages")
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "wrk"], check=False, stdout=subprocess.DEVNULL
+        )
+        if shutil.which("wrk") is None:
+            subprocess.run(["apt-get", "update", "-q"], check=False, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                ["apt-get", "install", "-y", "-q", "wrk"], check=True, stdout=subprocess.DEVNULL
+            )
+    if shutil.which("pgbench") is None:
+        sys.exit("pgbench is missing: apt-get install postgresql-contrib (or postgresql-client)")
+
+
+def fresh_database() -> None:
+    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+    )
+
+
+def start_server(env: dict[str, str], log_file: Path) -> subprocess.Popen:
+    gunicorn = str(Path(PYTHON).with_name("gunicorn"))
+    global SERVER_PID
+    proc = subprocess.Popen(
+        [gunicorn, "amrutam.wsgi", "-c", "gunicorn.conf.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=log_file.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/ready", timeout=2) as r:
+                if r.status == 200:
+                    SERVER_PID = proc.pid
+                    return proc
+        except OSError:
+            time.sleep(0.3)
+    stop_server(proc)
+    sys.exit(f"gunicorn did not become ready; see {log_file}")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def login(email: str) -> str:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{PORT}/api/v1/auth/login",
+        data=json.dumps({"email": email, "password": PASSWORD}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["data"]["token"]
+
+
+def fetch_tokens(data_dir: Path) -> None:
+    emails = (data_dir / "patients.txt").read_text().split()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        tokens = list(pool.map(login, emails))
+    (data_dir / "tokens.txt").write_text("\n".join(tokens) + "\n")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _children(parent: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == parent:
+                pids.append(int(entry.name))
+    return pids
+
+
+def cpu_snapshot(conn: psycopg.Connection | None) -> dict[str, dict[int, float]]:
+    """CPU seconds so far of the gunicorn processes and of this database's backends."""
+    app = [SERVER_PID, *_children(SERVER_PID)] if SERVER_PID else []
+    db: list[int] = []
+    if conn is not None:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (DB_NAME,),
+        ).fetchall()
+        db = [row[0] for row in rows]
+    return {
+        "app": {pid: _cpu_seconds(pid) for pid in app},
+        "db": {pid: _cpu_seconds(pid) for pid in db},
+    }
+
+
+def cpu_used(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict:
+    # A process that appeared during the run counts from zero; one that ended is lost,
+    # which only happens to a database connection closed mid-run.
+    return {
+        part: sum(after[part][pid] - before[part].get(pid, 0.0) for pid in after[part])
+        for part in ("app", "db")
+    }
+
+
+def wrk(
+    name: str,
+    connections: int,
+    seconds: int,
+    script: str,
+    *args: str,
+    conn: psycopg.Connection | None = None,
+) -> dict:
+    command = [
+        "wrk",
+        f"-t{WRK_THREADS}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(BENCH / script),
+        f"http://127.0.0.1:{PORT}/health" if name == "health" else f"http://127.0.0.1:{PORT}",
+        "--",
+        *args,
+    ]
+    cpu_before = cpu_snapshot(conn)
+    own_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    own_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = cpu_used(cpu_before, cpu_snapshot(conn))
+    cpu["wrk"] = (own_after.ru_utime + own_after.ru_stime) - (
+        own_before.ru_utime + own_before.ru_stime
+    )
+    match = re.search(r"^BENCH_JSON (.*)$", output, re.M)
+    if not match:
+        sys.exit(f"wrk printed no summary for {name}:\n{output}")
+    raw = json.loads(match.group(1))
+    ok = sum(n for status, n in raw["statuses"].items() if status.startswith("2"))
+    seconds_run = raw["duration_us"] / 1e6
+    return {
+        "requests": raw["requests"],
+        "rps": raw["requests"] / seconds_run,
+        "ok_per_s": ok / seconds_run,
+        "p50_ms": raw["p50_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "statuses": raw["statuses"],
+        "non_2xx": raw["requests"] - ok,
+        "socket_errors": raw["socket_errors"] + raw["timeouts"],
+        # CPU milliseconds per request: the figure least disturbed by other load on the
+        # machine. 2 cores give at most 2000 / (app + db + wrk) requests/s.
+        "cpu_ms_per_request": {
+            part: round(1000 * used / max(raw["requests"], 1), 3) for part, used in cpu.items()
+        },
+    }
+
+
+def reset_bookings(conn: psycopg.Connection) -> None:
+    """Free every slot between rounds so each booking round has the same supply."""
+    with conn.transaction():
+        conn.execute("DELETE FROM consultations_idempotencyrecord")
+        for table in ("consultations_prescription", "consultations_clinicalnotes"):
+            if conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()[0]:
+                conn.execute(f"DELETE FROM {table}")
+        conn.execute("DELETE FROM consultations_consultation")
+        conn.execute("UPDATE doctors_availabilityslot SET status = 'AVAILABLE'")
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def double_bookings(conn: psycopg.Connection) -> int:
+    row = conn.execute(
+        "SELECT count(*) FROM (SELECT slot_id FROM consultations_consultation "
+        "WHERE status = ANY(%s) GROUP BY slot_id HAVING count(*) > 1) AS dup",
+        (list(ACTIVE),),
+    ).fetchone()
+    return int(row[0])
+
+
+def active_bookings(conn: psycopg.Connection, slot_ids: list[str]) -> int:
+    row = conn.execute(
+        "SELECT count(*) FROM consultations_consultation WHERE status = ANY(%s) "
+        "AND slot_id = ANY(%s::uuid[])",
+        (list(ACTIVE), slot_ids),
+    ).fetchone()
+    return int(row[0])
+
+
+def pgbench_ceiling(env: dict[str, str]) -> float | None:
+    """Bookings/s PostgreSQL itself sustains for the booking transaction's SQL."""
+    script = BENCH / "booking_txn.sql"
+    prepare = BENCH / "pgbench_prepare.sql"
+    if not script.exists():
+        return None
+    dsn = f"{PG_URL}/{DB_NAME}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(prepare.read_text())
+    result = subprocess.run(
+        [
+            "pgbench",
+            "-n",
+            "-c",
+            "16",
+            "-j",
+            "2",
+            "-T",
+            "10",
+            "-M",
+            "prepared",
+            "-f",
+            str(script),
+            dsn,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", result.stdout)
+    if not match:
+        log(f"pgbench failed: {result.stdout[-500:]} {result.stderr[-500:]}")
+        return None
+    return float(match.group(1))
+
+
+def prepare(env: dict[str, str], data_dir: Path) -> None:
+    log(f"fresh database {DB_NAME}, Redis {REDIS_URL}")
+    fresh_database()
+    manage(env, "migrate", "--noinput")
+    subprocess.run(
+        [PYTHON, str(BENCH / "seed_data.py"), str(data_dir)], cwd=ROOT, env=env, check=True
+    )
+
+
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def run_round(conn: psycopg.Connection, data_dir: Path, round_no: int, only: list[str]) -> dict:
+    reset_bookings(conn)
+    figures: dict[str, dict] = {}
+    for name in only:
+        before = load_average()
+        if name == "health":
+            result = wrk("health", 32, 10, "health.lua", conn=conn)
+        elif name == "availability":
+            result = wrk("availability", 32, 15, "availability.lua", str(data_dir), conn=conn)
+        elif name == "booking":
+            result = wrk(
+                "booking",
+                16,
+                10,
+                "booking.lua",
+                str(data_dir),
+                "booking_slots.txt",
+                str(WRK_THREADS),
+                f"r{round_no}",
+                conn=conn,
+            )
+        else:
+            # Every round starts with all slots free, so the three contended sets repeat.
+            contention_file = f"contention_slots_{(round_no - 1) % 3 + 1}.txt"
+            result = wrk(
+                "contention",
+                64,
+                5,
+                "contention.lua",
+                str(data_dir),
+                contention_file,
+                f"r{round_no}",
+                str(WRK_THREADS),
+                conn=conn,
+            )
+            contended = [
+                line.split(",")[1] for line in (data_dir / contention_file).read_text().split()
+            ]
+            result["slots"] = len(contended)
+            result["booked_rows"] = active_bookings(conn, contended)
+        result["load_before"] = before
+        result["load_after"] = load_average()
+        figures[name] = result
+        log(
+            f"  {name:13s} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:6.1f} ms  "
+            f"p99 {result['p99_ms']:6.1f} ms  statuses {result['statuses']}  "
+            f"load {before[0]:.2f}"
+        )
+    figures["double_booked_slots"] = {"count": double_bookings(conn)}
+    return figures
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="rounds (default 3)")
+    parser.add_argument(
+        "--only",
+        default=",".join(SCENARIO_NAMES),
+        help=f"comma-separated scenarios out of {','.join(SCENARIO_NAMES)}",
+    )
+    parser.add_argument("--label", default="", help="a note stored with the results")
+    parser.add_argument("--no-pgbench", action="store_true", help="skip the pgbench ceiling")
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="seed, start gunicorn and wait (for profiling); tokens in bench/results/data",
+    )
+    args = parser.parse_args()
+    args.only = [name for name in args.only.split(",") if name]
+    unknown = set(args.only) - set(SCENARIO_NAMES)
+    if unknown:
+        parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    ensure_tools()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    data_dir = RESULTS / "data"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    env = server_env()
+    prepare(env, data_dir)
+    server = start_server(env, RESULTS / "server.log")
+    rounds: list[dict[str, dict]] = []
+    meta = {
+        "label": args.label,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "cpus": os.cpu_count(),
+        "load_at_start": load_average(),
+        "gunicorn": gunicorn_settings(env),
+        "commit": git_commit(),
+    }
+    try:
+        fetch_tokens(data_dir)
+        if args.serve:
+            log(f"serving on http://127.0.0.1:{PORT} (pid {server.pid}); Ctrl-C stops")
+            try:
+                server.wait()
+            except KeyboardInterrupt:
+                pass
+            return
+        conn = psycopg.connect(f"{PG_URL}/{DB_NAME}", autocommit=True)
+        for round_no in range(1, args.rounds + 1):
+            log(f"round {round_no}/{args.rounds}")
+            rounds.append(run_round(conn, data_dir, round_no, args.only))
+        reset_bookings(conn)
+        conn.close()
+    finally:
+        stop_server(server)
+    meta["load_at_end"] = load_average()
+    ceiling = None if args.no_pgbench else pgbench_ceiling(env)
+    report(rounds, args.only, meta, ceiling, RESULTS / f"bench-{stamp}.json")
+
+
+def gunicorn_settings(env: dict[str, str]) -> dict[str, object]:
+    """Workers and threads as gunicorn.conf.py resolves them for this environment."""
+    code = (
+        "import runpy, json; c = runpy.run_path('gunicorn.conf.py'); "
+        "print(json.dumps({k: c[k] for k in ('workers', 'threads', 'worker_class')}))"
+    )
+    out = subprocess.run(
+        [PYTHON, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout)
+
+
+def git_commit() -> str | None:
+    out = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    )
+    if out.returncode != 0:
+        return None
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return out.stdout.strip() + ("+changes" if dirty else "")
+
+
+def median(rounds: list[dict], scenario: str, field: str) -> float:
+    return statistics.median(r[scenario][field] for r in rounds)
+
+
+def contention_ok(figures: dict) -> bool:
+    """Exactly one 201 per contended slot, one active row per slot, every other answer 409."""
+    f = figures["contention"]
+    return (
+        f["statuses"].get("201", 0) == f["slots"] == f["booked_rows"]
+        and all(status in ("201", "409") for status in f["statuses"])
+        and f["socket_errors"] == 0
+    )
+
+
+def target_met(name: str, f: dict, rounds: list[dict]) -> bool:
+    errors = f["non_2xx"] + f["socket_errors"]
+    if name == "health":
+        return f["rps"] >= 4000 and errors == 0
+    if name == "availability":
+        return f["rps"] >= 1700 and f["p99_ms"] <= 50 and errors == 0
+    if name == "booking":
+        return f["ok_per_s"] >= 500 and f["p99_ms"] <= 60 and errors == 0
+    return all(contention_ok(r) for r in rounds)
+
+
+def cpu_text(cpu: dict[str, float]) -> str:
+    return f"{cpu['app']:.2f}+{cpu['db']:.2f}+{cpu['wrk']:.2f}"
+
+
+def report(
+    rounds: list[dict], names: list[str], meta: dict, ceiling: float | None, path: Path
+) -> None:
+    summary = {
+        name: {
+            field: median(rounds, name, field)
+            for field in ("rps", "ok_per_s", "p50_ms", "p99_ms", "non_2xx", "socket_errors")
+        }
+        for name in names
+    }
+    for name in names:
+        summary[name]["cpu_ms_per_request"] = {
+            part: statistics.median(r[name]["cpu_ms_per_request"][part] for r in rounds)
+            for part in ("app", "db", "wrk")
+        }
+    five_xx = {
+        name: max(
+            sum(n for status, n in r[name]["statuses"].items() if status.startswith("5"))
+            for r in rounds
+        )
+        for name in names
+    }
+    race_ok = all(contention_ok(r) for r in rounds) if "contention" in names else None
+    double = max(r["double_booked_slots"]["count"] for r in rounds)
+    bookings = summary["booking"]["ok_per_s"] if "booking" in names else None
+    fraction = bookings / ceiling if ceiling and bookings else None
+    met = {name: target_met(name, summary[name], rounds) for name in names}
+    document = {
+        "meta": meta,
+        "rounds": rounds,
+        "medians": summary,
+        "max_5xx_in_a_round": five_xx,
+        "targets": {name: {"target": TARGETS[name], "met": met[name]} for name in names},
+        "pgbench_booking_tps": ceiling,
+        "booking_fraction_of_pgbench": fraction,
+        "contention_exactly_one_per_slot": race_ok,
+        "double_booked_slots": double,
+    }
+    path.write_text(json.dumps(document, indent=2))
+    gunicorn = meta["gunicorn"]
+    print()
+    print(
+        f"gunicorn {gunicorn['worker_class']} {gunicorn['workers']} workers x "
+        f"{gunicorn['threads']} threads, {meta['cpus']} CPUs, wrk {WRK_THREADS} threads on the "
+        f"same machine; load average at start {meta['load_at_start']}, at end "
+        f"{meta['load_at_end']}"
+    )
+    print(
+        f"{'scenario':14s}{'conns':>6s}{'req/s':>9s}{'2xx/s':>9s}{'p50 ms':>8s}{'p99 ms':>8s}"
+        f"{'non-2xx':>9s}{'5xx':>6s}{'sockerr':>8s}  {'CPU ms/req app+db+wrk':23s}"
+        f"{'target':38s}{'met':>4s}"
+    )
+    connections = {"health": 32, "availability": 32, "booking": 16, "contention": 64}
+    for name, f in summary.items():
+        print(
+            f"{name:14s}{connections[name]:6d}{f['rps']:9.0f}{f['ok_per_s']:9.0f}"
+            f"{f['p50_ms']:8.1f}{f['p99_ms']:8.1f}{f['non_2xx']:9.0f}{five_xx[name]:6d}"
+            f"{f['socket_errors']:8.0f}  {cpu_text(f['cpu_ms_per_request']):23s}"
+            f"{TARGETS[name]:38s}{'yes' if met[name] else 'NO':>4s}"
+        )
+    print(
+        f"\nmedians of {len(rounds)} rounds (5xx: the worst round); load average per scenario "
+        f"is in the JSON.\nCPU ms/req: CPU time of gunicorn, of this database's PostgreSQL "
+        f"backends and of wrk per request; {meta['cpus']} cores / their sum bounds req/s, "
+        "whatever else the machine runs."
+    )
+    if race_ok is not None:
+        print(
+            "contention: exactly one 201 per slot, one active consultation per slot, only 409 "
+            f"otherwise: {'yes' if race_ok else 'NO'}"
+        )
+    print(f"slots with two active consultations (SQL, after every round): {double}")
+    if ceiling:
+        line = f"pgbench, the booking transaction's SQL alone: {ceiling:.0f} bookings/s"
+        if fraction is not None:
+            line += f"; bookings/s through the API are {fraction:.0%} of it"
+        print(line)
+    print(f"results: {path.relative_to(ROOT)}")
+    if double or race_ok is False:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,628 @@
+"""Soak test (`make soak`): bookings and reads for SOAK_SECONDS against gunicorn.
+
+Creates a fresh database (SOAK_DB, default amrutam_soak) and flushes its Redis db
+(SOAK_REDIS_URL, default db 10), seeds verified doctors with enough slots for every
+booking of the run and patients, logs the patients in through the API and starts
+gunicorn with production settings and several workers (no max-requests recycling, so
+a leak shows). Client threads then offer SOAK_RATE requests/s for SOAK_SECONDS
+(default 600): availability reads, the doctor directory, the patient's consultation
+list and bookings of fresh slots.
+
+Printed and written to bench/results/soak-<stamp>.json: error rate, latency p50/p95/p99
+per kind, RSS of every worker and open database connections after the warm-up and at
+the end, and a verdict. Exits 1 when a bound is exceeded:
+
+- error rate (anything but the expected 200/201, or a socket error) above SOAK_MAX_ERROR_RATE;
+- any worker's RSS grown by more than SOAK_MAX_RSS_GROWTH_MB between the end of the
+  warm-up and the end of the run;
+- more open database connections than workers x threads (each server thread holds at
+  most one persistent connection), or any left idle in a transaction at the end;
+- a worker that died and was replaced, a slot booked twice, or a 201 booking missing.
+
+`python bench/soak.py --seed DIR` is the seeding step, run with the server's settings.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import math
+import os
+import random
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from collections import Counter, deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PYTHON = sys.executable
+
+PG_URL = os.environ.get("SOAK_PG_URL", "postgres://postgres@127.0.0.1:5432")
+DB_NAME = os.environ.get("SOAK_DB", "amrutam_soak")
+REDIS_URL = os.environ.get("SOAK_REDIS_URL", "redis://127.0.0.1:6379/10")
+PORT = int(os.environ.get("SOAK_PORT", 8200))
+SECONDS = int(os.environ.get("SOAK_SECONDS", 600))
+WARMUP = int(os.environ.get("SOAK_WARMUP_SECONDS", min(60, max(10, SECONDS // 10))))
+SAMPLE_EVERY = int(os.environ.get("SOAK_SAMPLE_SECONDS", max(5, min(30, SECONDS // 20))))
+WORKERS = int(os.environ.get("SOAK_WORKERS", 4))
+THREADS = int(os.environ.get("SOAK_THREADS", 4))
+CLIENTS = int(os.environ.get("SOAK_CLIENTS", 16))
+RATE = float(os.environ.get("SOAK_RATE", 100))
+MAX_ERROR_RATE = float(os.environ.get("SOAK_MAX_ERROR_RATE", 0.001))
+MAX_RSS_GROWTH_MB = float(os.environ.get("SOAK_MAX_RSS_GROWTH_MB", 25))
+MAX_DB_CONNECTIONS = WORKERS * THREADS
+RECONNECT_EVERY = 100
+DOCTORS = 40
+PATIENTS = 200
+SLOTS_PER_DAY = 16
+PASSWORD = "Soak-Password-2025!"
+ACTIVE = ["PENDING", "ACTIVE", "COMPLETED"]
+
+# kind, share of requests, expected status
+MIX = [
+    ("availability", 0.50, 200),
+    ("directory", 0.15, 200),
+    ("my_consultations", 0.15, 200),
+    ("booking", 0.20, 201),
+]
+
+
+def log(message: str) -> None:
+    print(f"[soak] {message}", flush=True)
+
+
+# --- Seeding (runs in a subprocess with the server's settings) --------------------
+
+
+def seed(data_dir: Path, slot_count: int) -> None:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "amrutam.settings.production")
+    import django
+
+    django.setup()
+    from django.contrib.auth.hashers import make_password
+    from django.db import transaction
+    from django.utils import timezone
+
+    from accounts.models import PatientProfile, Role, User
+    from doctors.models import AvailabilitySlot, DoctorProfile
+
+    zone = ZoneInfo("Asia/Kolkata")
+    first_day = timezone.now().astimezone(zone).date() + dt.timedelta(days=1)
+    days = math.ceil(slot_count / (DOCTORS * SLOTS_PER_DAY))
+    hashed = make_password(PASSWORD)
+    with transaction.atomic():
+        doctor_users = User.objects.bulk_create(
+            User(
+                id=uuid.uuid4(),
+                email=f"soak.doctor{i}@example.com",
+                name=f"Dr Soak {i}",
+                role=Role.DOCTOR,
+                password=hashed,
+            )
+            for i in range(DOCTORS)
+        )
+        doctors = DoctorProfile.objects.bulk_create(
+            DoctorProfile(
+                user=user,
+                specialization=["Ayurveda", "Dermatology", "Pediatrics"][i % 3],
+                registration_number=f"SOAK-{i:04d}",
+                languages=["English", "Hindi"],
+                consultation_fee=300 + 10 * i,
+                experience_years=i % 30,
+                is_verified=True,
+                verified_at=timezone.now(),
+            )
+            for i, user in enumerate(doctor_users)
+        )
+        slots = []
+        for day_offset in range(days):
+            day = first_day + dt.timedelta(days=day_offset)
+            start = dt.datetime.combine(day, dt.time(9, 0), tzinfo=zone)
+            for doctor in doctors:
+                for n in range(SLOTS_PER_DAY):
+                    begins = start + dt.timedelta(minutes=30 * n)
+                    slots.append(
+                        AvailabilitySlot(
+                            doctor=doctor,
+                            start_time=begins,
+                            end_time=begins + dt.timedelta(minutes=30),
+                        )
+                    )
+        AvailabilitySlot.objects.bulk_create(slots, batch_size=5000)
+        patients = User.objects.bulk_create(
+            User(
+                id=uuid.uuid4(),
+                email=f"soak.patient{i}@example.com",
+                name=f"Patient {i}",
+                role=Role.PATIENT,
+                password=hashed,
+            )
+            for i in range(PATIENTS)
+        )
+        PatientProfile.objects.bulk_create(PatientProfile(user=p) for p in patients)
+    (data_dir / "seed.json").write_text(
+        json.dumps(
+            {
+                "doctors": [str(d.pk) for d in doctors],
+                "patients": [p.email for p in patients],
+                # Bookings take slots in random order, so they spread over every doctor.
+                "slots": random.sample([[str(s.doctor_id), str(s.pk)] for s in slots], len(slots)),
+            }
+        )
+    )
+
+
+# --- The server --------------------------------------------------------------------
+
+
+def server_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "GUNICORN_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="amrutam.settings.production",
+        DATABASE_URL=f"{PG_URL}/{DB_NAME}",
+        REDIS_URL=REDIS_URL,
+        CACHE_KEY_PREFIX="soak",
+        JWT_SECRET=secrets.token_urlsafe(48),
+        ENCRYPTION_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_TLS="false",
+        JWT_ACCESS_MINUTES=str(SECONDS // 60 + 30),
+        GUNICORN_BIND=f"127.0.0.1:{PORT}",
+        GUNICORN_WORKERS=str(WORKERS),
+        GUNICORN_THREADS=str(THREADS),
+        GUNICORN_MAX_REQUESTS="0",
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def fresh_database() -> None:
+    import psycopg
+    import redis
+
+    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def start_server(env: dict[str, str], log_file: Path) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "gunicorn", "amrutam.wsgi", "-c", "gunicorn.conf.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=log_file.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"gunicorn exited; see {log_file}")
+        if len(worker_pids(proc)) == WORKERS:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/ready", timeout=2) as r:
+                    if r.status == 200:
+                        return proc
+            except OSError:
+                pass
+        time.sleep(0.3)
+    stop_server(proc)
+    sys.exit(f"gunicorn did not become ready; see {log_file}")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def worker_pids(proc: subprocess.Popen) -> list[int]:
+    try:
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text()
+    except OSError:
+        return []
+    return sorted(int(pid) for pid in children.split())
+
+
+def rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def login(email: str) -> str:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{PORT}/api/v1/auth/login",
+        data=json.dumps({"email": email, "password": PASSWORD}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())["data"]["token"]
+
+
+# --- Load --------------------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    at: float
+    rss: dict[int, float]
+    db_connections: int
+    idle_in_transaction: int
+    requests: int
+    errors: int
+
+
+@dataclass
+class Run:
+    doctors: list[str]
+    slots: deque
+    tokens: list[str]
+    stop: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    # (kind, started at, seconds, status) per request; status 0 is a socket error
+    results: list[tuple[str, float, float, int]] = field(default_factory=list)
+    booked: list[str] = field(default_factory=list)
+    unexpected: Counter = field(default_factory=Counter)
+    slots_exhausted: bool = False
+
+
+def client(run: Run, index: int, began: float) -> None:
+    rng = random.Random(index)
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+    interval = CLIENTS / RATE
+    next_at = time.monotonic() + rng.random() * interval
+    sent = 0
+    kinds = [k for k, _, _ in MIX]
+    weights = [w for _, w, _ in MIX]
+    expected = {k: s for k, _, s in MIX}
+    while not run.stop.is_set():
+        now = time.monotonic()
+        if next_at > now:
+            time.sleep(next_at - now)
+        elif now - next_at > 1:
+            next_at = now  # behind by more than a second: do not burst to catch up
+        next_at += interval * rng.uniform(0.5, 1.5)
+        kind = rng.choices(kinds, weights)[0]
+        body = None
+        headers = {
+            "Authorization": f"Bearer {rng.choice(run.tokens)}",
+            "Content-Type": "application/json",
+        }
+        if kind == "availability":
+            method, path = "GET", f"/api/v1/doctors/{rng.choice(run.doctors)}/availability"
+        elif kind == "directory":
+            method, path = "GET", f"/api/v1/doctors?page={rng.randint(1, 2)}"
+        elif kind == "my_consultations":
+            method, path = "GET", "/api/v1/consultations"
+        else:
+            try:
+                doctor, slot = run.slots.popleft()
+            except IndexError:
+                run.slots_exhausted = True
+                continue
+            method, path = "POST", "/api/v1/consultations/bookings"
+            body = json.dumps({"doctorId": doctor, "slotId": slot})
+            headers["Idempotency-Key"] = uuid.uuid4().hex
+        sent += 1
+        if sent % RECONNECT_EVERY == 0:
+            # A kept-alive connection stays with the worker that accepted it; moving on
+            # now and then spreads the load over every worker, as many clients would.
+            conn.close()
+        started = time.monotonic()
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            payload = response.read()
+            status = response.status
+            if response.getheader("Connection", "").lower() == "close":
+                conn.close()
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+            status, payload = 0, b""
+        seconds = time.monotonic() - started
+        with run.lock:
+            run.results.append((kind, started - began, seconds, status))
+            if status != expected[kind]:
+                code = ""
+                try:
+                    code = json.loads(payload).get("code", "")
+                except ValueError:
+                    pass
+                run.unexpected[f"{kind} {status} {code}".strip()] += 1
+            elif kind == "booking":
+                run.booked.append(json.loads(payload)["data"]["consultation"]["id"])
+    conn.close()
+
+
+def db_connections(monitor) -> tuple[int, int]:
+    row = monitor.execute(
+        "SELECT count(*), count(*) FILTER (WHERE state LIKE 'idle in transaction%%') "
+        "FROM pg_stat_activity WHERE datname = %s",
+        (DB_NAME,),
+    ).fetchone()
+    return int(row[0]), int(row[1])
+
+
+def sample(run: Run, proc: subprocess.Popen, monitor, began: float) -> Sample:
+    rss = {pid: value for pid in worker_pids(proc) if (value := rss_mb(pid)) is not None}
+    total, idle_tx = db_connections(monitor)
+    with run.lock:
+        requests = len(run.results)
+        errors = sum(run.unexpected.values())
+    return Sample(time.monotonic() - began, rss, total, idle_tx, requests, errors)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
+
+
+def latency(values: list[float]) -> dict[str, float]:
+    return {
+        "count": len(values),
+        "p50_ms": percentile(values, 0.50) * 1000,
+        "p95_ms": percentile(values, 0.95) * 1000,
+        "p99_ms": percentile(values, 0.99) * 1000,
+        "max_ms": max(values) * 1000 if values else float("nan"),
+    }
+
+
+def main() -> None:
+    import psycopg
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    data_dir = RESULTS / "soak-data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    booking_share = next(w for k, w, _ in MIX if k == "booking")
+    slot_count = int(RATE * booking_share * SECONDS * 1.5) + 1000
+    env = server_env()
+    log(
+        f"{SECONDS} s at {RATE:.0f} req/s offered by {CLIENTS} clients; gunicorn "
+        f"{WORKERS} workers x {THREADS} threads; database {DB_NAME}, {REDIS_URL}, port {PORT}"
+    )
+    fresh_database()
+    subprocess.run(
+        [PYTHON, "manage.py", "migrate", "--noinput"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    subprocess.run(
+        [PYTHON, __file__, "--seed", str(data_dir), str(slot_count)], cwd=ROOT, env=env, check=True
+    )
+    seeded = json.loads((data_dir / "seed.json").read_text())
+    log(f"seeded {DOCTORS} doctors, {len(seeded['slots'])} slots, {PATIENTS} patients")
+    server_log = RESULTS / f"soak-{stamp}-server.log"
+    server = start_server(env, server_log)
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            tokens = list(pool.map(login, seeded["patients"]))
+        run = Run(seeded["doctors"], deque(tuple(s) for s in seeded["slots"]), tokens)
+        pids_at_start = worker_pids(server)
+        monitor = psycopg.connect(f"{PG_URL}/postgres", autocommit=True)
+        began = time.monotonic()
+        boot = sample(run, server, monitor, began)
+        threads = [
+            threading.Thread(target=client, args=(run, i, began), daemon=True)
+            for i in range(CLIENTS)
+        ]
+        for thread in threads:
+            thread.start()
+        samples = [boot]
+        warm: Sample | None = None
+        moments = sorted({WARMUP, SECONDS, *range(SAMPLE_EVERY, SECONDS, SAMPLE_EVERY)})
+        for moment in moments:
+            time.sleep(max(0.0, moment - (time.monotonic() - began)))
+            current = sample(run, server, monitor, began)
+            samples.append(current)
+            if moment == WARMUP:
+                warm = current
+            log(
+                f"t={current.at:5.0f}s requests {current.requests:7d} errors {current.errors:4d} "
+                f"db conns {current.db_connections:3d} rss MB "
+                + " ".join(f"{v:.0f}" for v in current.rss.values())
+            )
+        end = samples[-1]
+        run.stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+        pids_at_end = worker_pids(server)
+        after = sample(run, server, monitor, began)
+        doubles = monitor_query_doubles(run)
+        monitor.close()
+    finally:
+        stop_server(server)
+    assert warm is not None
+    report(run, samples, boot, warm, end, after, pids_at_start, pids_at_end, doubles, stamp)
+
+
+def monitor_query_doubles(run: Run) -> dict[str, int]:
+    import psycopg
+
+    with psycopg.connect(f"{PG_URL}/{DB_NAME}") as conn:
+        doubles = conn.execute(
+            "SELECT count(*) FROM (SELECT slot_id FROM consultations_consultation "
+            "WHERE status = ANY(%s) GROUP BY slot_id HAVING count(*) > 1) AS d",
+            (ACTIVE,),
+        ).fetchone()[0]
+        present = conn.execute(
+            "SELECT count(*) FROM consultations_consultation WHERE id = ANY(%s::uuid[])",
+            (run.booked,),
+        ).fetchone()[0]
+        total = conn.execute("SELECT count(*) FROM consultations_consultation").fetchone()[0]
+    return {
+        "double_booked_slots": int(doubles),
+        "answered_201": len(run.booked),
+        "of_those_in_database": int(present),
+        "consultations_in_database": int(total),
+    }
+
+
+def report(
+    run: Run,
+    samples: list[Sample],
+    boot: Sample,
+    warm: Sample,
+    end: Sample,
+    after: Sample,
+    pids_at_start: list[int],
+    pids_at_end: list[int],
+    bookings: dict[str, int],
+    stamp: str,
+) -> None:
+    measured = [r for r in run.results if r[1] >= warm.at]
+    total = len(run.results)
+    errors = sum(run.unexpected.values())
+    error_rate = errors / total if total else 1.0
+    per_kind = {kind: latency([r[2] for r in measured if r[0] == kind]) for kind, _, _ in MIX}
+    overall = latency([r[2] for r in measured])
+    duration = end.at
+    growth = {pid: end.rss[pid] - warm.rss[pid] for pid in warm.rss if pid in end.rss}
+    failures = []
+    if error_rate > MAX_ERROR_RATE:
+        failures.append(f"error rate {error_rate:.4%} > {MAX_ERROR_RATE:.4%}")
+    if pids_at_start != pids_at_end or len(growth) != WORKERS:
+        failures.append(f"workers changed: {pids_at_start} -> {pids_at_end}")
+    for pid, grown in growth.items():
+        if grown > MAX_RSS_GROWTH_MB:
+            failures.append(f"worker {pid} RSS grew {grown:.1f} MB > {MAX_RSS_GROWTH_MB} MB")
+    most_connections = max(s.db_connections for s in samples)
+    if most_connections > MAX_DB_CONNECTIONS:
+        failures.append(
+            f"{most_connections} database connections > {MAX_DB_CONNECTIONS} (workers x threads)"
+        )
+    if after.idle_in_transaction:
+        failures.append(f"{after.idle_in_transaction} connections left idle in transaction")
+    if bookings["double_booked_slots"]:
+        failures.append(f"{bookings['double_booked_slots']} slots booked twice")
+    if bookings["of_those_in_database"] != bookings["answered_201"]:
+        failures.append("a booking answered 201 is missing from the database")
+    if run.slots_exhausted:
+        failures.append("the run ran out of slots to book (raise the seeded supply)")
+
+    document = {
+        "settings": {
+            "seconds": SECONDS,
+            "warmup_seconds": WARMUP,
+            "offered_rps": RATE,
+            "clients": CLIENTS,
+            "workers": WORKERS,
+            "threads": THREADS,
+            "mix": {k: w for k, w, _ in MIX},
+        },
+        "bounds": {
+            "max_error_rate": MAX_ERROR_RATE,
+            "max_rss_growth_mb_per_worker": MAX_RSS_GROWTH_MB,
+            "max_db_connections": MAX_DB_CONNECTIONS,
+        },
+        "requests": total,
+        "achieved_rps": total / duration if duration else 0,
+        "errors": errors,
+        "error_rate": error_rate,
+        "unexpected": dict(run.unexpected),
+        "latency_after_warmup": {"all": overall, **per_kind},
+        "rss_mb": {
+            str(pid): {
+                "boot": boot.rss.get(pid),
+                "after_warmup": warm.rss.get(pid),
+                "end": end.rss.get(pid),
+                "growth": growth.get(pid),
+            }
+            for pid in warm.rss
+        },
+        "db_connections": {
+            "boot": boot.db_connections,
+            "after_warmup": warm.db_connections,
+            "end": end.db_connections,
+            "max": most_connections,
+            "idle_in_transaction_after_stop": after.idle_in_transaction,
+        },
+        "bookings": bookings,
+        "timeline": [
+            {
+                "t": round(s.at, 1),
+                "requests": s.requests,
+                "errors": s.errors,
+                "db_connections": s.db_connections,
+                "rss_mb": list(s.rss.values()),
+            }
+            for s in samples
+        ],
+        "failures": failures,
+    }
+    path = RESULTS / f"soak-{stamp}.json"
+    path.write_text(json.dumps(document, indent=2))
+
+    print()
+    print(
+        f"{total} requests in {duration:.0f} s ({total / duration:.1f} req/s); "
+        f"errors {errors} ({error_rate:.4%}, bound {MAX_ERROR_RATE:.2%})"
+    )
+    if run.unexpected:
+        print("unexpected answers: " + ", ".join(f"{k}: {n}" for k, n in run.unexpected.items()))
+    print(f"\nlatency after the {WARMUP} s warm-up")
+    print(f"{'kind':18s}{'count':>8s}{'p50 ms':>9s}{'p95 ms':>9s}{'p99 ms':>9s}{'max ms':>9s}")
+    for kind, figures in {"all": overall, **per_kind}.items():
+        print(
+            f"{kind:18s}{figures['count']:8d}{figures['p50_ms']:9.1f}{figures['p95_ms']:9.1f}"
+            f"{figures['p99_ms']:9.1f}{figures['max_ms']:9.1f}"
+        )
+    print(f"\nRSS per worker, MB (bound: growth after warm-up <= {MAX_RSS_GROWTH_MB:.0f} MB)")
+    print(f"{'pid':>8s}{'boot':>8s}{'warm':>8s}{'end':>8s}{'growth':>8s}")
+    for pid in warm.rss:
+        print(
+            f"{pid:8d}{boot.rss.get(pid, float('nan')):8.1f}{warm.rss[pid]:8.1f}"
+            f"{end.rss.get(pid, float('nan')):8.1f}{growth.get(pid, float('nan')):8.1f}"
+        )
+    print(
+        f"\ndatabase connections (bound {MAX_DB_CONNECTIONS} = workers x threads): boot "
+        f"{boot.db_connections}, after warm-up {warm.db_connections}, end {end.db_connections}, "
+        f"max {most_connections}; idle in transaction after stop {after.idle_in_transaction}"
+    )
+    print(
+        f"bookings: {bookings['answered_201']} answered 201, "
+        f"{bookings['of_those_in_database']} of them in the database, "
+        f"{bookings['double_booked_slots']} slots booked twice"
+    )
+    print(f"results: {path.relative_to(ROOT)}")
+    if failures:
+        print("\nSOAK FAILED:\n  " + "\n  ".join(failures))
+        sys.exit(1)
+    print("\nsoak passed: every bound held")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--seed":
+        seed(Path(sys.argv[2]), int(sys.argv[3]))
+    else:
+        main()
