@@ -133,21 +133,27 @@ def test_docs_bootstrap_script_is_served_from_self(client):
     assert b"SwaggerUIBundle" in response.content
 
 
+def _health_get_count(text: str) -> float:
+    match = re.search(
+        r"^django_http_requests_total_by_view_transport_method_total\{"
+        r'(?=[^}]*method="GET")(?=[^}]*view="health")[^}]*\} ([0-9.e+]+)$',
+        text,
+        re.MULTILINE,
+    )
+    return float(match.group(1)) if match else 0.0
+
+
 def test_metrics_have_per_view_counts_and_latency_histograms(client):
+    before = _health_get_count(client.get("/metrics").content.decode())
     client.get("/health")
     client.get("/health")
 
     text = client.get("/metrics").content.decode()
 
-    count = re.search(
-        r'^django_http_requests_total_by_view_transport_method_total\{[^}]*view="health"[^}]*\} '
-        r"([0-9.]+)$",
-        text,
-        re.MULTILINE,
-    )
-    assert count is not None and float(count.group(1)) >= 2
+    assert _health_get_count(text) == before + 2
     buckets = re.findall(
-        r'^django_http_requests_latency_seconds_by_view_method_bucket\{[^}]*view="health"[^}]*\}',
+        r"^django_http_requests_latency_seconds_by_view_method_bucket\{"
+        r'(?=[^}]*method="GET")(?=[^}]*view="health")[^}]*\}',
         text,
         re.MULTILINE,
     )
