@@ -1,6 +1,13 @@
 """Business counters exported on /metrics next to django-prometheus' request metrics."""
 
+import os
+
 from prometheus_client import Counter
+
+# In multiprocess mode every process writes its figures under this folder; a process
+# started outside gunicorn (manage.py, a script) would otherwise fail at import.
+if _metrics_dir := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(_metrics_dir, exist_ok=True)
 
 LOGIN_FAILURES = Counter(
     "amrutam_login_failures",
