@@ -47,22 +47,26 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "amrutam.common.middleware.RequestIdMiddleware",
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "amrutam.common.middleware.BodySizeLimitMiddleware",
     "amrutam.common.middleware.ErrorEnvelopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "amrutam.common.csp.CSPMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Sessions, the session user and messages, for /admin/ only (see the module).
+    "amrutam.common.backoffice.BackOfficeMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "audit.middleware.AuditContextMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # Innermost, as django-prometheus' own: it sees the view's exceptions first.
+    "amrutam.common.request_metrics.RequestMetricsMiddleware",
 ]
+
+BACK_OFFICE_PREFIXES = ("/admin",)
+# The admin's checks look for the session, authentication and messages middleware in
+# MIDDLEWARE itself; BackOfficeMiddleware runs all three for the admin's paths.
+SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410"]
 
 ROOT_URLCONF = "amrutam.urls"
 WSGI_APPLICATION = "amrutam.wsgi.application"

@@ -5,7 +5,7 @@ runs with no configuration. They are refused by the production settings.
 """
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import SILENCED_SYSTEM_CHECKS, env
 
 DEBUG = env.bool("DEBUG", default=True)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
@@ -21,4 +21,8 @@ ENCRYPTION_KEY = env("ENCRYPTION_KEY", default=DEV_ENCRYPTION_KEY)
 if EMBEDDED_DEFAULT:
     # django-ratelimit refuses a per-process cache; on the single-process embedded
     # default, counting per process is exactly right.
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+    SILENCED_SYSTEM_CHECKS = [
+        *SILENCED_SYSTEM_CHECKS,
+        "django_ratelimit.E003",
+        "django_ratelimit.W001",
+    ]

@@ -10,7 +10,16 @@ import binascii
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, DATABASE_URL, DEBUG, ENCRYPTION_KEY, JWT_SECRET, REDIS_URL, env
+from .base import (
+    ALLOWED_HOSTS,
+    DATABASE_URL,
+    DEBUG,
+    ENCRYPTION_KEY,
+    JWT_SECRET,
+    REDIS_URL,
+    SILENCED_SYSTEM_CHECKS,
+    env,
+)
 
 MIN_JWT_SECRET_LENGTH = 32
 WEAK_SECRETS = {"secret", "changeme", "your-secret-key", "your_jwt_secret", "jwt_secret"}
@@ -67,4 +76,5 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 # HSTS preload commits every subdomain of the clinic's domain to HTTPS for good: it is
 # the operator's decision (SECURE_HSTS_PRELOAD=true), so its warning is silenced.
-SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W021"]

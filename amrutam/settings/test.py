@@ -16,6 +16,9 @@ SIMPLE_JWT["SIGNING_KEY"] = JWT_SECRET
 ENCRYPTION_KEY = "test-key-0123456789abcdef0123456"  # 32 characters
 ENCRYPTION_KEYS_PREVIOUS: list[str] = []
 
+# The audit tests mount a second admin site there (audit/tests/urls.py).
+BACK_OFFICE_PREFIXES = ("/admin", "/test-admin")
+
 CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="amrutam-test")
 
 # The audit tables refuse TRUNCATE unless the session allows it; transactional tests

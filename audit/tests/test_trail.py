@@ -81,7 +81,7 @@ def test_the_client_ip_comes_from_the_trusted_proxy(patient, client_for):
 def test_a_back_office_session_user_is_the_actor(client, admin_user):
     client.force_login(admin_user)
 
-    client.get("/test/audit/session-write", HTTP_X_REQUEST_ID="req-admin-1")
+    client.get("/test-admin/audit/session-write", HTTP_X_REQUEST_ID="req-admin-1")
 
     entry = AuditEntry.objects.get(action="patient_profile.created")
     assert (str(entry.actor_id), entry.actor_role, entry.request_id) == (

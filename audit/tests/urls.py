@@ -57,7 +57,8 @@ def session_write(request):
 urlpatterns = [
     path("api/v1/test/audit/profile", profile_write),
     path("api/v1/test/audit/profile/<uuid:user_id>", profile_read),
-    path("test/audit/session-write", session_write),
+    # Under the back office's prefix: only there do requests carry a session user.
+    path("test-admin/audit/session-write", session_write),
     path("test-admin/", phi_site.urls),
     path("", include(project_urlpatterns)),
 ]
