@@ -186,7 +186,10 @@ def _window_start() -> dt.datetime:
 
 
 def _stored(call: KeyedRequest) -> IdempotencyRecord | None:
-    return IdempotencyRecord.objects.filter(user_id=call.user.pk, key=call.key).first()
+    # At most one row (unique user and key): a slice, not first(), which would add an
+    # ORDER BY for the ORM to compile on every keyed request.
+    found = IdempotencyRecord.objects.filter(user_id=call.user.pk, key=call.key)[:1]
+    return next(iter(found), None)
 
 
 def _replay(record: IdempotencyRecord, call: KeyedRequest) -> HttpResponse:
