@@ -108,6 +108,18 @@ class DoctorDetailApi(APIView):
         return success(_doctor_data(doctor_get_public(doctor_id=doctor_id)))
 
 
+def _plain_window(query: Any) -> dict[str, Any] | None:
+    """The window of the common availability query, `?days=N` (1..31) or none, parsed
+    without building a serializer; None for anything else, which the serializer parses
+    (and answers with its own errors)."""
+    if len(query) > 1 or (len(query) == 1 and "days" not in query):
+        return None
+    raw = query.get("days", "7")
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 2 and 1 <= int(raw) <= 31):
+        return None
+    return {"days": int(raw)}
+
+
 class DoctorAvailabilityApi(APIView):
     @extend_schema(
         operation_id="doctors_availability",
@@ -132,7 +144,9 @@ class DoctorAvailabilityApi(APIView):
         },
     )
     def get(self, request: Request, doctor_id: Any) -> HttpResponse:
-        params = validated(WindowQuerySerializer, request.query_params)
+        params = _plain_window(request.query_params) or validated(
+            WindowQuerySerializer, request.query_params
+        )
         body = availability_body(
             doctor_id=doctor_id, start_date=params.get("start_date"), days=params["days"]
         )
