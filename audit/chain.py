@@ -19,20 +19,40 @@ No entry is left unsealed by a race: a writer that fails to take the lock has al
 committed, and the sealer holding the lock looks for pending entries again after it
 releases the lock, so it (or the next sealer) sees that entry. `seq` is unique, so even
 a sealer that bypassed the lock could not fork the chain.
+
+Who seals. With AUDIT_SEAL_IN_BACKGROUND (the default outside the test suite) a commit
+only wakes one sealer thread of its process and the request returns; the thread seals
+everything pending, however many commits woke it, in as few transactions as it can. No
+request waits for the chain's round trips, and under load one seal covers many writes
+instead of every write paying for its own. Without it the committing thread seals
+itself before it returns. Either way an entry whose sealer died (a killed worker) is
+sealed by the next seal anywhere, since every seal takes all committed pending entries.
+
+The thread starts at its process's first commit (a thread does not survive gunicorn's
+fork of its workers), so each worker has its own. The wake-up is cleared before a
+round starts, so a commit during a round always causes another round. Its connection
+is treated as a request's: checked before and after each round, and health-checked on
+first use, so a restarted PostgreSQL costs a reconnect, not a failed round. A failed
+round is logged and retried after SEAL_RETRY_SECONDS, or sooner by the next commit. A
+process that exits normally (a management command, a recycled worker) first lets the
+thread seal what its commits left, for up to SEAL_DRAIN_SECONDS.
 """
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import close_old_connections, connection, connections, transaction
 
 from .models import AuditEntry
 
@@ -41,8 +61,15 @@ logger = logging.getLogger("amrutam.audit")
 GENESIS_HASH = "0" * 64
 SEAL_BATCH = 500
 # A sealer that keeps finding new entries stops after this many batches, so no single
-# request is held up under sustained load; the next commit's sealer carries on.
+# request is held up under sustained load; the next commit's sealer carries on (the
+# background sealer calls again itself while entries are pending).
 MAX_SEAL_ROUNDS = 8
+# The background sealer retries a failed round after this long even if no commit wakes
+# it, so a database blip in a quiet hour does not leave entries unsealed until the next
+# audited write.
+SEAL_RETRY_SECONDS = 5.0
+# How long an exiting process waits for its sealer to seal what its commits left.
+SEAL_DRAIN_SECONDS = 5.0
 # Any constant works; it only has to differ from other advisory locks of the database.
 SEAL_LOCK_KEY = 0x6175_6469_7443  # "auditC"
 
@@ -186,10 +213,100 @@ def seal_pending() -> int:
     return sealed
 
 
+class _BackgroundSealer:
+    """One daemon thread per process that seals whenever a commit wakes it."""
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self._wake = threading.Event()
+        self._start = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._pid: int | None = None
+
+    def wake(self) -> None:
+        if not self._running():
+            with self._start:
+                if not self._running():
+                    # Started lazily, in the process that commits: a thread does not
+                    # survive gunicorn's fork of its workers.
+                    self._pid = os.getpid()
+                    self._stop = threading.Event()
+                    self._thread = threading.Thread(
+                        target=self._run, args=(self._stop,), name="audit-sealer", daemon=True
+                    )
+                    self._thread.start()
+        self._wake.set()
+
+    def stop(self, timeout: float = SEAL_DRAIN_SECONDS) -> None:
+        """Let the thread seal what is pending, close its connection and end.
+
+        Runs at exit, and after each test of the thread, whose database cannot be
+        emptied or dropped while the thread holds a session on it. A later commit
+        starts a new thread; one racing stop() is sealed by the commit after it.
+        """
+        with self._start:
+            thread = self._thread
+            if thread is None or not self._running():
+                return
+            self._stop.set()
+            self._wake.set()
+        thread.join(timeout)
+
+    def _running(self) -> bool:
+        # The pid check also covers a fork that skips os.register_at_fork's hooks.
+        return self._pid == os.getpid() and self._thread is not None and self._thread.is_alive()
+
+    def _run(self, stop: threading.Event) -> None:
+        retry: float | None = None
+        while True:
+            self._wake.wait(retry)
+            # Cleared before sealing: a commit during the seal wakes the next round.
+            self._wake.clear()
+            retry = None
+            try:
+                # As around a request: drop a connection that failed or outlived
+                # CONN_MAX_AGE, and have the first query health-check the one kept.
+                close_old_connections()
+                while seal_pending() and _pending_exists():
+                    pass
+                close_old_connections()
+            except Exception:  # the entries stay pending and are sealed by a later round
+                logger.exception("audit_seal_failed")
+                retry = SEAL_RETRY_SECONDS
+            if stop.is_set():
+                connections.close_all()
+                return
+
+
+_background = _BackgroundSealer()
+# Daemon threads are killed at exit, after atexit's callbacks have run.
+atexit.register(_background.stop)
+
+
+def _reset_after_fork() -> None:
+    # A fork copies every lock in whatever state another thread held it, but none of
+    # the threads: a lock held by the parent's sealer would stop the child sealing.
+    global _local_sealer
+    _local_sealer = threading.Lock()
+    _background._reset()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
 def _seal_after_commit() -> None:
+    # The writer's transaction has committed: nothing here may fail it, not even a
+    # thread that cannot start.
     try:
-        seal_pending()
-    except Exception:  # the writer's transaction has committed; never fail it here
+        if getattr(settings, "AUDIT_SEAL_IN_BACKGROUND", False):
+            _background.wake()
+        else:
+            seal_pending()
+    except Exception:
         logger.exception("audit_seal_failed")
 
 

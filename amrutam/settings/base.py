@@ -215,6 +215,9 @@ IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", default=30)
 MEETING_BASE_URL = env("MEETING_BASE_URL", default="https://meet.amrutam.example/c/")
 AVAILABILITY_CACHE_SECONDS = env.int("AVAILABILITY_CACHE_SECONDS", default=300)
 AUDIT_RETENTION_YEARS = env.int("AUDIT_RETENTION_YEARS", default=6)
+# Seal committed audit entries into the hash chain from one background thread per
+# process (batched, off the request path) rather than in each committing request.
+AUDIT_SEAL_IN_BACKGROUND = env.bool("AUDIT_SEAL_IN_BACKGROUND", default=True)
 
 # --- Request limits ---------------------------------------------------------------
 MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=1024 * 1024)
