@@ -28,14 +28,15 @@ instead of every write paying for its own. Without it the committing thread seal
 itself before it returns. Either way an entry whose sealer died (a killed worker) is
 sealed by the next seal anywhere, since every seal takes all committed pending entries.
 
-The thread starts at its process's first commit (a thread does not survive gunicorn's
-fork of its workers), so each worker has its own. The wake-up is cleared before a
-round starts, so a commit during a round always causes another round. Its connection
-is treated as a request's: checked before and after each round, and health-checked on
-first use, so a restarted PostgreSQL costs a reconnect, not a failed round. A failed
-round is logged and retried after SEAL_RETRY_SECONDS, or sooner by the next commit. A
-process that exits normally (a management command, a recycled worker) first lets the
-thread seal what its commits left, for up to SEAL_DRAIN_SECONDS.
+A woken thread waits SEAL_COALESCE_SECONDS for more commits before it seals, so under
+load a round covers many writes. The thread starts at its process's first commit (a
+thread does not survive gunicorn's fork of its workers), so each worker has its own. The
+wake-up is cleared before a round starts, so a commit during a round always causes
+another round. Its connection is treated as a request's: checked before and after each
+round, and health-checked on first use, so a restarted PostgreSQL costs a reconnect, not
+a failed round. A failed round is logged and retried after SEAL_RETRY_SECONDS, or sooner
+by the next commit. A process that exits normally (a management command, a recycled
+worker) first lets the thread seal what its commits left, for up to SEAL_DRAIN_SECONDS.
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ MAX_SEAL_ROUNDS = 8
 # it, so a database blip in a quiet hour does not leave entries unsealed until the next
 # audited write.
 SEAL_RETRY_SECONDS = 5.0
+# How long the sealer waits, once woken, for more commits to seal in the same round:
+# the longest an entry of a busy process stays unsealed beyond the round itself.
+SEAL_COALESCE_SECONDS = 0.02
 # How long an exiting process waits for its sealer to seal what its commits left.
 SEAL_DRAIN_SECONDS = 5.0
 # Any constant works; it only has to differ from other advisory locks of the database.
@@ -263,6 +267,9 @@ class _BackgroundSealer:
         retry: float | None = None
         while True:
             self._wake.wait(retry)
+            # Let the commits of the next few milliseconds join this round: under load
+            # one round then seals dozens of writes instead of one or two.
+            stop.wait(SEAL_COALESCE_SECONDS)
             # Cleared before sealing: a commit during the seal wakes the next round.
             self._wake.clear()
             retry = None
