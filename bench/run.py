@@ -257,7 +257,15 @@ def wrk(
 
 def reset_bookings(conn: psycopg.Connection) -> None:
     """Free every slot between rounds so each booking round has the same supply."""
+    settle(conn)
     with conn.transaction():
+        # Requests still in flight when wrk stopped may be inside a booking: these locks
+        # wait for them to commit and hold off new ones, so no booking commits between the
+        # DELETE and the UPDATE below (which would leave a PENDING consultation on a slot
+        # marked AVAILABLE).
+        conn.execute(
+            "LOCK TABLE consultations_consultation, doctors_availabilityslot IN EXCLUSIVE MODE"
+        )
         conn.execute("DELETE FROM consultations_idempotencyrecord")
         for table in ("consultations_prescription", "consultations_clinicalnotes"):
             if conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()[0]:
@@ -265,6 +273,20 @@ def reset_bookings(conn: psycopg.Connection) -> None:
         conn.execute("DELETE FROM consultations_consultation")
         conn.execute("UPDATE doctors_availabilityslot SET status = 'AVAILABLE'")
     redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def settle(conn: psycopg.Connection, timeout: float = 15.0) -> None:
+    """Wait until no request of the last scenario is still working in the database."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        busy = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
+            "AND pid <> pg_backend_pid() AND state IS DISTINCT FROM 'idle'",
+            (DB_NAME,),
+        ).fetchone()[0]
+        if not busy:
+            return
+        time.sleep(0.2)
 
 
 def double_bookings(conn: psycopg.Connection) -> int:
@@ -286,36 +308,30 @@ def active_bookings(conn: psycopg.Connection, slot_ids: list[str]) -> int:
 
 
 def pgbench_ceiling(env: dict[str, str]) -> float | None:
-    """Bookings/s PostgreSQL itself sustains for the booking transaction's SQL."""
-    script = BENCH / "booking_txn.sql"
-    prepare = BENCH / "pgbench_prepare.sql"
-    if not script.exists():
-        return None
+    """Bookings/s PostgreSQL itself sustains for the booking transaction's SQL
+    (bench/booking_txn.sql), at the booking round's 16 connections."""
     dsn = f"{PG_URL}/{DB_NAME}"
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(prepare.read_text())
-    result = subprocess.run(
-        [
-            "pgbench",
-            "-n",
-            "-c",
-            "16",
-            "-j",
-            "2",
-            "-T",
-            "10",
-            "-M",
-            "prepared",
-            "-f",
-            str(script),
-            dsn,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+        conn.execute((BENCH / "pgbench_prepare.sql").read_text())
+        content_types = dict(
+            conn.execute(
+                "SELECT model, id FROM django_content_type WHERE (app_label, model) IN "
+                "(('consultations', 'consultation'), ('doctors', 'availabilityslot'))"
+            ).fetchall()
+        )
+        patients = conn.execute("SELECT count(*) FROM pgbench_patients").fetchone()[0]
+    defines = {
+        "ct_consultation": content_types["consultation"],
+        "ct_slot": content_types["availabilityslot"],
+        "patients": patients,
+    }
+    command = ["pgbench", "-n", "-c", "16", "-j", "2", "-T", "10", "-M", "prepared"]
+    for name, value in defines.items():
+        command += ["-D", f"{name}={value}"]
+    command += ["-f", str(BENCH / "booking_txn.sql"), dsn]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", result.stdout)
-    if not match:
+    if not match or result.returncode != 0:
         log(f"pgbench failed: {result.stdout[-500:]} {result.stderr[-500:]}")
         return None
     return float(match.group(1))
@@ -334,11 +350,33 @@ def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def cpu_pressure() -> float | None:
+    """Share of the last 10 s in which some runnable task waited for a CPU (Linux PSI).
+
+    A truer sign of other load than the load average, which also counts waiting on I/O
+    and trails by minutes.
+    """
+    try:
+        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return None
+    return float(line.split("avg10=")[1].split()[0])
+
+
+def warm_up(data_dir: Path) -> None:
+    """A few seconds of reads, not measured: every worker imports its lazy modules,
+    opens its database and Redis connections and fills the caches before round 1."""
+    log("warming up (not measured)")
+    wrk("health", 32, 3, "health.lua")
+    wrk("availability", 32, 3, "availability.lua", str(data_dir))
+
+
 def run_round(conn: psycopg.Connection, data_dir: Path, round_no: int, only: list[str]) -> dict:
     reset_bookings(conn)
     figures: dict[str, dict] = {}
     for name in only:
         before = load_average()
+        pressure = cpu_pressure()
         if name == "health":
             result = wrk("health", 32, 10, "health.lua", conn=conn)
         elif name == "availability":
@@ -375,12 +413,14 @@ def run_round(conn: psycopg.Connection, data_dir: Path, round_no: int, only: lis
             result["slots"] = len(contended)
             result["booked_rows"] = active_bookings(conn, contended)
         result["load_before"] = before
+        settle(conn)  # requests wrk left in flight finish before anything else runs
         result["load_after"] = load_average()
+        result["cpu_pressure_before"] = pressure
         figures[name] = result
         log(
             f"  {name:13s} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:6.1f} ms  "
             f"p99 {result['p99_ms']:6.1f} ms  statuses {result['statuses']}  "
-            f"load {before[0]:.2f}"
+            f"load {before[0]:.2f}  cpu pressure {pressure}%"
         )
     figures["double_booked_slots"] = {"count": double_bookings(conn)}
     return figures
@@ -437,6 +477,7 @@ def main() -> None:
                 pass
             return
         conn = psycopg.connect(f"{PG_URL}/{DB_NAME}", autocommit=True)
+        warm_up(data_dir)
         for round_no in range(1, args.rounds + 1):
             log(f"round {round_no}/{args.rounds}")
             rounds.append(run_round(conn, data_dir, round_no, args.only))
