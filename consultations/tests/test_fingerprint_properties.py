@@ -23,7 +23,7 @@ from amrutam.common.drf import JSONParser
 from consultations.idempotency import keyed_request, request_fingerprint
 
 PROPERTY_SETTINGS = settings(
-    max_examples=int(os.environ.get("PROPERTY_MAX_EXAMPLES", "200")),
+    max_examples=int(os.environ.get("PROPERTY_MAX_EXAMPLES", "100")),
     derandomize=True,
     deadline=None,
 )
@@ -42,11 +42,11 @@ scalars = st.one_of(
 json_values = st.recursive(
     scalars,
     lambda children: st.one_of(
-        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=8), children, max_size=4)
+        st.lists(children, max_size=3), st.dictionaries(st.text(max_size=6), children, max_size=3)
     ),
-    max_leaves=20,
+    max_leaves=10,
 )
-bodies = st.dictionaries(st.text(max_size=8), json_values, max_size=6)
+bodies = st.dictionaries(st.text(max_size=6), json_values, max_size=5)
 
 
 def canonical(value: Any) -> str:

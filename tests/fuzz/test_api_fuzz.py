@@ -1,11 +1,15 @@
 """Property-based fuzzing of the whole API against its own OpenAPI schema (schemathesis).
 
-Every operation of /api/schema is called in-process as a patient, a doctor and an admin
-with generated valid and invalid input. Each answer must be no 5xx, a documented status,
-the documented content type and a body matching the documented schema.
+Every operation of /api/schema, /health, /ready and /metrics included, is called
+in-process (WSGI) as a patient, a doctor and an admin: the coverage phase's boundary
+values and undeclared methods, then generated valid and invalid input, with ids, slot
+pairs and times aimed at the world of `conftest.py`. Each answer must be no 5xx, a
+documented status with the documented content type, body and headers (X-Request-ID on
+every answer, Retry-After on 429), and 405 with `Allow` for an undeclared method.
 
 The run is deterministic (fixed seed, derandomized) and bounded by FUZZ_MAX_EXAMPLES
-(default 10 per operation and role, for `make test`); `make fuzz` raises it.
+(default 10 per operation and role, for `make test`); `make fuzz` raises it, FUZZ_SEED
+changes the inputs.
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ config = schemathesis.Config.from_dict(
         "seed": SEED,
         "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
         "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECKS}},
-        # Stateful sequences are not part of the bounded run; `make fuzz` covers volume.
+        # The schema declares no links between operations, so there are no sequences to
+        # follow; the world's fixture provides the state instead.
         "phases": {"stateful": {"enabled": False}},
     }
 )
