@@ -16,6 +16,7 @@ from .base import (
     DEBUG,
     ENCRYPTION_KEY,
     JWT_SECRET,
+    LOGGING,
     REDIS_URL,
     SILENCED_SYSTEM_CHECKS,
     env,
@@ -78,3 +79,7 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 # the operator's decision (SECURE_HSTS_PRELOAD=true), so its warning is silenced.
 if not SECURE_HSTS_PRELOAD:
     SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W021"]
+
+# Request threads queue their log lines for one writer thread per process instead of
+# each taking the handler's lock and writing (see QueuedStreamHandler).
+LOGGING["handlers"]["stdout"]["class"] = "amrutam.common.logging.QueuedStreamHandler"
