@@ -18,9 +18,10 @@ urlpatterns = [
     path("metrics", views.metrics, name="metrics"),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
-    path("api/v1/", include("accounts.urls")),
+    # Busiest first: the resolver tries each include in turn (none overlap).
     path("api/v1/", include("doctors.urls")),
     path("api/v1/", include("consultations.urls")),
+    path("api/v1/", include("accounts.urls")),
     path("api/v1/", include("audit.urls")),
     # Django's admin login behind the failed-login limits (accounts/admin_login.py).
     path("admin/login/", admin_login, name="admin-login"),

@@ -247,6 +247,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "amrutam.common.drf.exception_handler",
     "DEFAULT_METADATA_CLASS": "amrutam.common.drf.Metadata",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "amrutam.common.drf.ContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "amrutam.common.drf.Pagination",
     "PAGE_SIZE": 20,
     "UNAUTHENTICATED_USER": None,
