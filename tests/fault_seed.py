@@ -1,4 +1,4 @@
-"""Seed a private database for the fault tests; prints the ids as one JSON line.
+"""Seed a private database for the fault tests; print the ids as one RESULT line.
 
 Run as a script with the server's environment (production settings): one verified
 doctor with `slots` free slots from tomorrow on, and `patients` patients who share
@@ -27,6 +27,9 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import PatientProfile, Role, User  # noqa: E402
 from doctors.models import AvailabilitySlot, DoctorProfile  # noqa: E402
+
+# The service logs on the same stdout (queued lines may follow this one).
+RESULT_PREFIX = "RESULT "
 
 
 def main(slot_count: int, patient_count: int, password: str) -> None:
@@ -70,7 +73,8 @@ def main(slot_count: int, patient_count: int, password: str) -> None:
         )
         PatientProfile.objects.bulk_create(PatientProfile(user=p) for p in patients)
     print(
-        json.dumps(
+        RESULT_PREFIX
+        + json.dumps(
             {
                 "doctor": str(doctor.pk),
                 "slots": [str(s.pk) for s in slots],

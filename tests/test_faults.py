@@ -76,8 +76,9 @@ def stack() -> Iterator[Stack]:
         pg.create_database("amrutam")
         redis.start()
         app.manage("migrate", "--noinput")
+        output = app.run_script(REPO / "tests" / "fault_seed.py", "3000", "5", PASSWORD)
         seeded = json.loads(
-            app.run_script(REPO / "tests" / "fault_seed.py", "3000", "5", PASSWORD).splitlines()[-1]
+            next(line for line in output.splitlines() if line.startswith("RESULT "))[7:]
         )
         app.start()
         tokens = [

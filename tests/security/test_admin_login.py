@@ -161,7 +161,7 @@ def test_production_cookies_are_secure_http_only_and_same_site():
         "page = client.get('/admin/login/', secure=True)\n"
         "plain = client.get('/admin/login/')\n"
         "csrf = page.cookies[s.CSRF_COOKIE_NAME]\n"
-        "print(json.dumps({\n"
+        "print('RESULT ' + json.dumps({\n"
         "    'page': page.status_code, 'plain': plain.status_code,\n"
         "    'plain_to': plain.get('Location'),\n"
         "    'csrf': [bool(csrf['secure']), bool(csrf['httponly']), csrf['samesite']],\n"
@@ -180,7 +180,9 @@ def test_production_cookies_are_secure_http_only_and_same_site():
         check=True,
     )
 
-    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    # The service's own log lines share stdout, before and after the result.
+    marked = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
+    seen = json.loads(marked[0][len("RESULT ") :])
     assert seen == {
         "page": 200,
         "plain": 301,
