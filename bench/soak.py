@@ -15,8 +15,9 @@ the end, and a verdict. Exits 1 when a bound is exceeded:
 - error rate (anything but the expected 200/201, or a socket error) above SOAK_MAX_ERROR_RATE;
 - any worker's RSS grown by more than SOAK_MAX_RSS_GROWTH_MB between the end of the
   warm-up and the end of the run;
-- more open database connections than workers x threads (each server thread holds at
-  most one persistent connection), or any left idle in a transaction at the end;
+- more open database connections than workers x (threads + 1) (each server thread and
+  each worker's audit sealer holds at most one persistent connection), or any left idle
+  in a transaction at the end;
 - a worker that died and was replaced, a slot booked twice, or a 201 booking missing.
 
 `python bench/soak.py --seed DIR` is the seeding step, run with the server's settings.
@@ -60,7 +61,7 @@ CLIENTS = int(os.environ.get("SOAK_CLIENTS", 16))
 RATE = float(os.environ.get("SOAK_RATE", 100))
 MAX_ERROR_RATE = float(os.environ.get("SOAK_MAX_ERROR_RATE", 0.001))
 MAX_RSS_GROWTH_MB = float(os.environ.get("SOAK_MAX_RSS_GROWTH_MB", 25))
-MAX_DB_CONNECTIONS = WORKERS * THREADS
+MAX_DB_CONNECTIONS = WORKERS * (THREADS + 1)
 RECONNECT_EVERY = 100
 DOCTORS = 40
 PATIENTS = 200
@@ -519,7 +520,8 @@ def report(
     most_connections = max(s.db_connections for s in samples)
     if most_connections > MAX_DB_CONNECTIONS:
         failures.append(
-            f"{most_connections} database connections > {MAX_DB_CONNECTIONS} (workers x threads)"
+            f"{most_connections} database connections > {MAX_DB_CONNECTIONS} "
+            "(workers x (threads + 1))"
         )
     if after.idle_in_transaction:
         failures.append(f"{after.idle_in_transaction} connections left idle in transaction")
