@@ -9,6 +9,12 @@ import tempfile
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 worker_class = "gthread"
+# Chosen with `make bench` on 2 cores (wrk on the same cores): 2, 3, 4, 6 and 8 workers
+# of 1 to 8 threads all land within the run-to-run noise on /health, availability and
+# bookings, which are CPU-bound. What differs is the spread: with 2 workers, one of them
+# sometimes accepts every connection of a run and serves it alone (half the rate), and
+# with one thread per worker a slow database call idles the worker. Two workers per
+# core, four threads each, avoid both; the threads also cover database waits.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2))
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
