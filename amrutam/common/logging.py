@@ -1,13 +1,14 @@
 """Structured JSON logs: every line carries the request id bound by the middleware."""
 
 import atexit
+import collections
 import contextlib
 import datetime as dt
 import logging
 import os
-import queue
 import sys
 import threading
+import time
 from typing import Any
 
 import orjson
@@ -85,22 +86,23 @@ class QueuedStreamHandler(logging.Handler):
     """A stream handler whose callers never wait for the stream or for each other.
 
     The calling thread formats its line (so the line carries that thread's request
-    context) and puts it on a queue; one writer thread per process writes whatever has
-    queued in a single write. With a StreamHandler, every request thread took the
-    handler's lock and made a write call for its access line, and under gunicorn's
-    threads that convoy cost a quarter of a `/health` answer's CPU. Warnings and errors
-    are written at once, by the caller: they must be out before a crash can lose them.
-    Queued lines are written at exit too; a killed process loses at most the lines of
-    the last milliseconds.
+    context) and appends it to a queue; one writer thread per process writes whatever
+    has queued every FLUSH_SECONDS, in one write. With a StreamHandler, every request
+    thread took the handler's lock and made a write call for its access line, and under
+    gunicorn's threads that convoy cost a quarter of a `/health` answer's CPU; waking a
+    writer per line cost nearly as much. Warnings and errors are written at once, by
+    the caller: they must be out before a crash can lose them. Queued lines are written
+    at exit too; a killed process loses at most the lines of its last FLUSH_SECONDS.
     """
 
     terminator = "\n"
-    MAX_BATCH = 512
+    FLUSH_SECONDS = 0.05
 
     def __init__(self, stream: Any = None) -> None:
         super().__init__()
         self.stream = stream if stream is not None else sys.stdout
-        self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        # deque.append and popleft are atomic: callers and the writer need no lock.
+        self._lines: collections.deque[str] = collections.deque()
         self._writer: threading.Thread | None = None
         self._pid: int | None = None
         atexit.register(self.close)
@@ -114,45 +116,44 @@ class QueuedStreamHandler(logging.Handler):
             self.handleError(record)
             return record
         if record.levelno >= logging.WARNING:
+            self.flush()  # what was queued before it comes first
             self._write([line])
         else:
             self._ensure_writer()
-            self._queue.put(line)
+            self._lines.append(line)
         return record
 
     def emit(self, record: logging.LogRecord) -> None:  # handle() does the work
         self.handle(record)
 
     def _ensure_writer(self) -> None:
-        # Started in the process that logs: the thread does not survive a fork.
-        if self._pid != os.getpid() or self._writer is None or not self._writer.is_alive():
-            with self.lock:  # type: ignore[union-attr]
-                if self._pid != os.getpid():
-                    # A forked child's copy of the queue may hold its parent's lines,
-                    # which the parent writes itself.
-                    self._queue = queue.SimpleQueue()
-                    self._pid = os.getpid()
-                    self._writer = None
-                if self._writer is None or not self._writer.is_alive():
-                    self._writer = threading.Thread(
-                        target=self._drain, name="log-writer", daemon=True
-                    )
-                    self._writer.start()
+        if self._pid == os.getpid() and self._writer is not None:
+            return
+        with self.lock:  # type: ignore[union-attr]
+            if self._pid != os.getpid():
+                # Started in the process that logs: the thread does not survive a fork,
+                # and a forked child's copy of the queue holds lines its parent writes.
+                self._lines = collections.deque()
+                self._pid = os.getpid()
+                self._writer = threading.Thread(target=self._run, name="log-writer", daemon=True)
+                self._writer.start()
 
-    def _drain(self) -> None:
+    def _run(self) -> None:
         while True:
-            line = self._queue.get()
-            if line is None:
-                return
-            lines = [line]
-            with contextlib.suppress(queue.Empty):
-                while len(lines) < self.MAX_BATCH:
-                    line = self._queue.get_nowait()
-                    if line is None:
-                        self._write(lines)
-                        return
-                    lines.append(line)
-            self._write(lines)
+            time.sleep(self.FLUSH_SECONDS)
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every line queued so far, in order."""
+        if not self._lines:
+            return
+        with self.lock:  # type: ignore[union-attr]
+            lines = []
+            with contextlib.suppress(IndexError):
+                while True:
+                    lines.append(self._lines.popleft())
+            if lines:
+                self._write(lines)
 
     def _write(self, lines: list[str]) -> None:
         with self.lock:  # type: ignore[union-attr]
@@ -161,24 +162,6 @@ class QueuedStreamHandler(logging.Handler):
                 self.stream.flush()
             except Exception:  # as logging does: a broken stream never fails the caller
                 sys.stderr.write("log write failed\n")
-
-    def flush(self) -> None:
-        """Write every line queued so far (in the writer's order) and return."""
-        writer = self._writer
-        if writer is None or self._pid != os.getpid() or not writer.is_alive():
-            return
-        # The writer stops at the marker; the next line logged starts another.
-        self._queue.put(None)
-        writer.join(timeout=5)
-        # Lines queued while the writer was stopping.
-        leftover = []
-        with contextlib.suppress(queue.Empty):
-            while True:
-                line = self._queue.get_nowait()
-                if line is not None:
-                    leftover.append(line)
-        if leftover:
-            self._write(leftover)
 
     def close(self) -> None:
         self.flush()
