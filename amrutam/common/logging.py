@@ -9,6 +9,7 @@ import os
 import sys
 import threading
 import time
+import traceback
 from typing import Any
 
 import orjson
@@ -22,6 +23,52 @@ def _fallback(value: Any) -> Any:
     # As structlog's JSONRenderer: an object's __structlog__(), else its repr.
     method = getattr(value, "__structlog__", None)
     return method() if callable(method) else repr(value)
+
+
+CAUSE = "The above exception was the direct cause of the following exception:"
+CONTEXT = "During handling of the above exception, another exception occurred:"
+
+
+def redacted_traceback(exc: BaseException) -> str:
+    """The traceback of `exc` and of the exceptions it was raised from, without their
+    messages: a message can carry the values of a query or a form (PHI), the frames and
+    types say where and what failed."""
+    chain: list[tuple[BaseException, str]] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    link = ""
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append((current, link))
+        if current.__cause__ is not None:
+            current, link = current.__cause__, CAUSE
+        elif current.__context__ is not None and not current.__suppress_context__:
+            current, link = current.__context__, CONTEXT
+        else:
+            current = None
+    parts: list[str] = []
+    for error, link_to_next in reversed(chain):
+        frames = "".join(traceback.format_list(traceback.extract_tb(error.__traceback__)))
+        kind = type(error)
+        name = kind.__qualname__
+        if kind.__module__ != "builtins":
+            name = f"{kind.__module__}.{name}"
+        parts.append(f"Traceback (most recent call last):\n{frames}{name}: (message withheld)")
+        if link_to_next:
+            parts.append(link_to_next)
+    return "\n\n".join(parts)
+
+
+def format_exc_info_redacted(logger: Any, method_name: str, event_dict: dict) -> dict:
+    """structlog's format_exc_info, with the messages withheld (redacted_traceback)."""
+    exc_info = event_dict.pop("exc_info", None)
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    if isinstance(exc_info, BaseException):
+        exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
+    if isinstance(exc_info, tuple) and exc_info[1] is not None:
+        event_dict["exception"] = redacted_traceback(exc_info[1])
+    return event_dict
 
 
 class JSONFormatter(structlog.stdlib.ProcessorFormatter):
@@ -54,7 +101,7 @@ def json_formatter() -> logging.Formatter:
     return JSONFormatter(
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
+            format_exc_info_redacted,
             structlog.processors.JSONRenderer(),
         ],
         foreign_pre_chain=[
