@@ -607,7 +607,7 @@ def report(
             f"{end.rss.get(pid, float('nan')):8.1f}{growth.get(pid, float('nan')):8.1f}"
         )
     print(
-        f"\ndatabase connections (bound {MAX_DB_CONNECTIONS} = workers x threads): boot "
+        f"\ndatabase connections (bound {MAX_DB_CONNECTIONS} = workers x (threads + 1)): boot "
         f"{boot.db_connections}, after warm-up {warm.db_connections}, end {end.db_connections}, "
         f"max {most_connections}; idle in transaction after stop {after.idle_in_transaction}"
     )
