@@ -139,3 +139,13 @@ def slot(doctor):
     from doctors.tests.factories import SlotFactory
 
     return SlotFactory(doctor=doctor)
+
+
+@pytest.fixture
+def staff_browser(admin_user):
+    """A browser logged in to the back office as an admin."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(admin_user)
+    return client

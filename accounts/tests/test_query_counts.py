@@ -8,13 +8,11 @@ query (an N+1) fails it. The first request is made before measuring, as in stead
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from django.test import Client
 
 from accounts.models import PatientProfile, User
 from accounts.tests.factories import UserFactory
+from tests.backoffice import changelist
 
 pytestmark = pytest.mark.django_db
 
@@ -25,19 +23,6 @@ ROLES = ["PATIENT", "DOCTOR", "ADMIN"]
 USER_CHANGELIST_QUERIES = 5
 # The same; the page joins each profile's user.
 PROFILE_CHANGELIST_QUERIES = 5
-
-
-@pytest.fixture
-def staff_browser(admin_user) -> Client:
-    client = Client()
-    client.force_login(admin_user)
-    return client
-
-
-def changelist(client: Client, url: str) -> list[Any]:
-    response = client.get(url)
-    assert response.status_code == 200
-    return list(response.context["cl"].result_list)
 
 
 def test_user_changelist_query_count_does_not_grow(staff_browser, django_assert_num_queries):

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from auditlog.models import LogEntry
 from django.apps import apps
-from django.test import Client
 
 from accounts.tests.factories import UserFactory
 from audit.models import AuditEntry
 from audit.services import audit_event, phi_access_record
+from tests.backoffice import changelist
 
 pytestmark = pytest.mark.django_db
 
@@ -221,19 +221,6 @@ def test_analytics_query_count_does_not_grow_with_consultations_days_or_doctors(
 # the content type and the actor; its type filter reads content types from their cache.
 ENTRY_CHANGELIST_QUERIES = 6
 LOGENTRY_CHANGELIST_QUERIES = 4
-
-
-@pytest.fixture
-def staff_browser(admin_user) -> Client:
-    client = Client()
-    client.force_login(admin_user)
-    return client
-
-
-def changelist(client: Client, url: str) -> list[Any]:
-    response = client.get(url)
-    assert response.status_code == 200
-    return list(response.context["cl"].result_list)
 
 
 def add_users(count: int) -> list[Any]:

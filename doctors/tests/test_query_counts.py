@@ -13,13 +13,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from doctors.cache import invalidate_availability
 from doctors.models import ScheduleRule, SlotStatus
 from doctors.tests.factories import DoctorProfileFactory, SlotFactory
+from tests.backoffice import changelist
 
 pytestmark = pytest.mark.django_db
 
@@ -216,19 +216,6 @@ def test_schedule_query_count_does_not_grow_with_the_rules(
 # list's date hierarchy adds its first and last start and its distinct days.
 DOCTOR_CHANGELIST_QUERIES = 6
 SLOT_CHANGELIST_QUERIES = 8
-
-
-@pytest.fixture
-def staff_browser(admin_user) -> Client:
-    client = Client()
-    client.force_login(admin_user)
-    return client
-
-
-def changelist(client: Client, url: str) -> list[Any]:
-    response = client.get(url)
-    assert response.status_code == 200
-    return list(response.context["cl"].result_list)
 
 
 def test_doctor_changelist_query_count_does_not_grow(staff_browser, django_assert_num_queries):
