@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,15 +24,17 @@ from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from accounts.models import PatientProfile, Role, User  # noqa: E402
-from doctors.models import AvailabilitySlot, DoctorProfile  # noqa: E402
+from bench.population import (  # noqa: E402
+    day_slots_create,
+    doctors_create,
+    patients_create,
+)
 
 DOCTORS = int(os.environ.get("BENCH_DOCTORS", 50))
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", 200))
 READ_DAYS = 7  # the window the availability round reads
 BOOKING_DAYS = int(os.environ.get("BENCH_BOOKING_DAYS", 14))  # after it, for bookings
 SLOTS_PER_DAY = 16
-SLOT_MINUTES = 30
 PASSWORD = os.environ.get("BENCH_PASSWORD", "Bench-Password-2025!")
 SPECIALIZATIONS = ["Ayurveda", "Dermatology", "General Medicine", "Pediatrics", "Cardiology"]
 
@@ -45,60 +46,20 @@ def main(data_dir: Path) -> None:
     password_hash = make_password(PASSWORD)
 
     with transaction.atomic():
-        doctor_users = [
-            User(
-                id=uuid.uuid4(),
-                email=f"bench.doctor{i}@example.com",
-                name=f"Dr Bench {i}",
-                role=Role.DOCTOR,
-                password=password_hash,
-            )
-            for i in range(DOCTORS)
-        ]
-        User.objects.bulk_create(doctor_users)
-        doctors = [
-            DoctorProfile(
-                user=user,
-                specialization=SPECIALIZATIONS[i % len(SPECIALIZATIONS)],
-                registration_number=f"BENCH-{i:04d}",
-                languages=["English", "Hindi"],
-                consultation_fee=300 + 10 * i,
-                experience_years=i % 30,
-                is_verified=True,
-                verified_at=timezone.now(),
-            )
-            for i, user in enumerate(doctor_users)
-        ]
-        DoctorProfile.objects.bulk_create(doctors)
-
-        slots = []
-        for doctor in doctors:
-            for day_offset in range(READ_DAYS + BOOKING_DAYS):
-                day = first_day + dt.timedelta(days=day_offset)
-                start = dt.datetime.combine(day, dt.time(9, 0), tzinfo=zone)
-                for n in range(SLOTS_PER_DAY):
-                    begins = start + dt.timedelta(minutes=SLOT_MINUTES * n)
-                    slots.append(
-                        AvailabilitySlot(
-                            doctor=doctor,
-                            start_time=begins,
-                            end_time=begins + dt.timedelta(minutes=SLOT_MINUTES),
-                        )
-                    )
-        AvailabilitySlot.objects.bulk_create(slots, batch_size=5000)
-
-        patients = [
-            User(
-                id=uuid.uuid4(),
-                email=f"bench.patient{i}@example.com",
-                name=f"Patient {i}",
-                role=Role.PATIENT,
-                password=password_hash,
-            )
-            for i in range(PATIENTS)
-        ]
-        User.objects.bulk_create(patients)
-        PatientProfile.objects.bulk_create([PatientProfile(user=p) for p in patients])
+        doctors = doctors_create(
+            prefix="bench",
+            count=DOCTORS,
+            password_hash=password_hash,
+            specializations=SPECIALIZATIONS,
+        )
+        slots = day_slots_create(
+            doctors,
+            first_day=first_day,
+            days=READ_DAYS + BOOKING_DAYS,
+            per_day=SLOTS_PER_DAY,
+            zone=zone,
+        )
+        patients = patients_create(prefix="bench", count=PATIENTS, password_hash=password_hash)
 
     read_end = first_day + dt.timedelta(days=READ_DAYS)
     booking_slots = [s for s in slots if s.start_time.astimezone(zone).date() >= read_end]

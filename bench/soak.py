@@ -98,63 +98,23 @@ def seed(data_dir: Path, slot_count: int) -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from accounts.models import PatientProfile, Role, User
-    from doctors.models import AvailabilitySlot, DoctorProfile
+    from bench.population import day_slots_create, doctors_create, patients_create
 
     zone = ZoneInfo("Asia/Kolkata")
     first_day = timezone.now().astimezone(zone).date() + dt.timedelta(days=1)
     days = math.ceil(slot_count / (DOCTORS * SLOTS_PER_DAY))
     hashed = make_password(PASSWORD)
     with transaction.atomic():
-        doctor_users = User.objects.bulk_create(
-            User(
-                id=uuid.uuid4(),
-                email=f"soak.doctor{i}@example.com",
-                name=f"Dr Soak {i}",
-                role=Role.DOCTOR,
-                password=hashed,
-            )
-            for i in range(DOCTORS)
+        doctors = doctors_create(
+            prefix="soak",
+            count=DOCTORS,
+            password_hash=hashed,
+            specializations=["Ayurveda", "Dermatology", "Pediatrics"],
         )
-        doctors = DoctorProfile.objects.bulk_create(
-            DoctorProfile(
-                user=user,
-                specialization=["Ayurveda", "Dermatology", "Pediatrics"][i % 3],
-                registration_number=f"SOAK-{i:04d}",
-                languages=["English", "Hindi"],
-                consultation_fee=300 + 10 * i,
-                experience_years=i % 30,
-                is_verified=True,
-                verified_at=timezone.now(),
-            )
-            for i, user in enumerate(doctor_users)
+        slots = day_slots_create(
+            doctors, first_day=first_day, days=days, per_day=SLOTS_PER_DAY, zone=zone
         )
-        slots = []
-        for day_offset in range(days):
-            day = first_day + dt.timedelta(days=day_offset)
-            start = dt.datetime.combine(day, dt.time(9, 0), tzinfo=zone)
-            for doctor in doctors:
-                for n in range(SLOTS_PER_DAY):
-                    begins = start + dt.timedelta(minutes=30 * n)
-                    slots.append(
-                        AvailabilitySlot(
-                            doctor=doctor,
-                            start_time=begins,
-                            end_time=begins + dt.timedelta(minutes=30),
-                        )
-                    )
-        AvailabilitySlot.objects.bulk_create(slots, batch_size=5000)
-        patients = User.objects.bulk_create(
-            User(
-                id=uuid.uuid4(),
-                email=f"soak.patient{i}@example.com",
-                name=f"Patient {i}",
-                role=Role.PATIENT,
-                password=hashed,
-            )
-            for i in range(PATIENTS)
-        )
-        PatientProfile.objects.bulk_create(PatientProfile(user=p) for p in patients)
+        patients = patients_create(prefix="soak", count=PATIENTS, password_hash=hashed)
     (data_dir / "seed.json").write_text(
         json.dumps(
             {

@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import os
 import sys
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -25,8 +24,8 @@ from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from accounts.models import PatientProfile, Role, User  # noqa: E402
-from doctors.models import AvailabilitySlot, DoctorProfile  # noqa: E402
+from bench.population import doctors_create, patients_create  # noqa: E402
+from doctors.models import AvailabilitySlot  # noqa: E402
 
 # The service logs on the same stdout (queued lines may follow this one).
 RESULT_PREFIX = "RESULT "
@@ -36,23 +35,10 @@ def main(slot_count: int, patient_count: int, password: str) -> None:
     hashed = make_password(password)
     first = timezone.now().replace(minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
     with transaction.atomic():
-        doctor_user = User.objects.create(
-            id=uuid.uuid4(),
-            email="fault.doctor@example.com",
-            name="Dr Fault",
-            role=Role.DOCTOR,
-            password=hashed,
+        (doctor,) = doctors_create(
+            prefix="fault", count=1, password_hash=hashed, specializations=["Ayurveda"]
         )
-        doctor = DoctorProfile.objects.create(
-            user=doctor_user,
-            specialization="Ayurveda",
-            registration_number="FAULT-0001",
-            languages=["English"],
-            consultation_fee=500,
-            experience_years=5,
-            is_verified=True,
-            verified_at=timezone.now(),
-        )
+        # Back to back from tomorrow, round the clock: one doctor holds them all.
         slots = AvailabilitySlot.objects.bulk_create(
             AvailabilitySlot(
                 doctor=doctor,
@@ -61,17 +47,7 @@ def main(slot_count: int, patient_count: int, password: str) -> None:
             )
             for n in range(slot_count)
         )
-        patients = User.objects.bulk_create(
-            User(
-                id=uuid.uuid4(),
-                email=f"fault.patient{n}@example.com",
-                name=f"Patient {n}",
-                role=Role.PATIENT,
-                password=hashed,
-            )
-            for n in range(patient_count)
-        )
-        PatientProfile.objects.bulk_create(PatientProfile(user=p) for p in patients)
+        patients = patients_create(prefix="fault", count=patient_count, password_hash=hashed)
     print(
         RESULT_PREFIX
         + json.dumps(
