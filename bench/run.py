@@ -18,15 +18,14 @@ import re
 import resource
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import harness
 import psycopg
 import redis
 
@@ -94,10 +93,7 @@ def ensure_tools() -> None:
 
 
 def fresh_database() -> None:
-    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    harness.fresh_database(PG_URL, DB_NAME, REDIS_URL)
 
 
 def manage(env: dict[str, str], *args: str) -> None:
@@ -107,46 +103,18 @@ def manage(env: dict[str, str], *args: str) -> None:
 
 
 def start_server(env: dict[str, str], log_file: Path) -> subprocess.Popen:
-    gunicorn = str(Path(PYTHON).with_name("gunicorn"))
     global SERVER_PID
-    proc = subprocess.Popen(
-        [gunicorn, "amrutam.wsgi", "-c", "gunicorn.conf.py"],
-        cwd=ROOT,
-        env=env,
-        stdout=log_file.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/ready", timeout=2) as r:
-                if r.status == 200:
-                    SERVER_PID = proc.pid
-                    return proc
-        except OSError:
-            time.sleep(0.3)
-    stop_server(proc)
-    sys.exit(f"gunicorn did not become ready; see {log_file}")
+    proc = harness.start_gunicorn(env, log_file, port=PORT, timeout=30)
+    SERVER_PID = proc.pid
+    return proc
 
 
 def stop_server(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(proc.pid, signal.SIGKILL)
+    harness.stop_gunicorn(proc, timeout=20)
 
 
 def login(email: str) -> str:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{PORT}/api/v1/auth/login",
-        data=json.dumps({"email": email, "password": PASSWORD}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())["data"]["token"]
+    return harness.login(PORT, email, PASSWORD, timeout=30)
 
 
 def fetch_tokens(data_dir: Path) -> None:

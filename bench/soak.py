@@ -32,17 +32,17 @@ import math
 import os
 import random
 import secrets
-import signal
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 import uuid
 from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import harness
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -152,48 +152,18 @@ def server_env() -> dict[str, str]:
 
 
 def fresh_database() -> None:
-    import psycopg
-    import redis
-
-    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    harness.fresh_database(PG_URL, DB_NAME, REDIS_URL)
 
 
 def start_server(env: dict[str, str], log_file: Path) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "amrutam.wsgi", "-c", "gunicorn.conf.py"],
-        cwd=ROOT,
-        env=env,
-        stdout=log_file.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    # Every worker up, so that RSS and connections are measured from all of them.
+    return harness.start_gunicorn(
+        env, log_file, port=PORT, timeout=60, booted=lambda p: len(worker_pids(p)) == WORKERS
     )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"gunicorn exited; see {log_file}")
-        if len(worker_pids(proc)) == WORKERS:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/ready", timeout=2) as r:
-                    if r.status == 200:
-                        return proc
-            except OSError:
-                pass
-        time.sleep(0.3)
-    stop_server(proc)
-    sys.exit(f"gunicorn did not become ready; see {log_file}")
 
 
 def stop_server(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    harness.stop_gunicorn(proc)
 
 
 def worker_pids(proc: subprocess.Popen) -> list[int]:
@@ -215,14 +185,7 @@ def rss_mb(pid: int) -> float | None:
 
 
 def login(email: str) -> str:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{PORT}/api/v1/auth/login",
-        data=json.dumps({"email": email, "password": PASSWORD}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read())["data"]["token"]
+    return harness.login(PORT, email, PASSWORD)
 
 
 # --- Load --------------------------------------------------------------------------
