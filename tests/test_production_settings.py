@@ -20,23 +20,31 @@ GOOD = {
 }
 
 
-def run_check(overrides: dict[str, str | None], *args: str) -> subprocess.CompletedProcess:
+def run_in_production(
+    args: list[str], overrides: dict[str, str | None] | None = None, *, check: bool = False
+) -> subprocess.CompletedProcess:
+    """Run `python <args>` from the repository with the GOOD production environment,
+    `overrides` applied (None removes a variable)."""
     env = {k: v for k, v in os.environ.items() if k not in GOOD}
     env.update(GOOD)
-    for key, value in overrides.items():
+    for key, value in (overrides or {}).items():
         if value is None:
             env.pop(key, None)
         else:
             env[key] = value
     return subprocess.run(
-        [sys.executable, "manage.py", "check", *args],
+        [sys.executable, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
-        check=False,
+        check=check,
     )
+
+
+def run_check(overrides: dict[str, str | None], *args: str) -> subprocess.CompletedProcess:
+    return run_in_production(["manage.py", "check", *args], overrides)
 
 
 @pytest.mark.parametrize(
@@ -77,8 +85,6 @@ def test_production_passes_check_deploy_without_warnings():
 
 
 def test_production_security_defaults():
-    env = {k: v for k, v in os.environ.items() if k not in GOOD}
-    env.update(GOOD)
     code = (
         "import json, django; django.setup(); from django.conf import settings as s; "
         "print(json.dumps([s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, "
@@ -86,15 +92,7 @@ def test_production_security_defaults():
         "list(s.SECURE_PROXY_SSL_HEADER), s.PASSWORD_HASHERS[0]]))"
     )
 
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    result = run_in_production(["-c", code], check=True)
 
     redirect, hsts, session_secure, csrf_secure, httponly, proxy, hasher = json.loads(result.stdout)
     assert redirect is True
@@ -107,42 +105,23 @@ def test_production_security_defaults():
 
 
 def test_production_tls_switch_off_for_plain_http_trial():
-    env = {k: v for k, v in os.environ.items() if k not in GOOD}
-    env.update(GOOD, SECURE_TLS="false")
     code = (
         "import json, django; django.setup(); from django.conf import settings as s; "
         "print(json.dumps([s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, "
         "s.SESSION_COOKIE_SECURE]))"
     )
 
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    result = run_in_production(["-c", code], {"SECURE_TLS": "false"}, check=True)
 
     assert json.loads(result.stdout) == [False, 0, False]
 
 
 @pytest.mark.slow
 def test_gunicorn_refuses_to_start_with_one_line_and_no_worker_boot():
-    env = {k: v for k, v in os.environ.items() if k not in GOOD}
-    env.update(GOOD)
-    env.pop("JWT_SECRET")
-    env.pop("DJANGO_SETTINGS_MODULE")  # amrutam.wsgi's own default: production
-
-    result = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "amrutam.wsgi", "--bind", "127.0.0.1:0"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    # Without DJANGO_SETTINGS_MODULE: amrutam.wsgi's own default is production.
+    result = run_in_production(
+        ["-m", "gunicorn", "amrutam.wsgi", "--bind", "127.0.0.1:0"],
+        {"JWT_SECRET": None, "DJANGO_SETTINGS_MODULE": None},
     )
 
     assert result.returncode != 0

@@ -4,16 +4,13 @@ cookies are Secure, HttpOnly and SameSite in production."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 from django.contrib.auth import SESSION_KEY
 
 from accounts.tests.factories import DEFAULT_PASSWORD
 from amrutam.common.metrics import LOGIN_FAILURES, RATE_LIMITED
-from tests.test_production_settings import GOOD, ROOT
+from tests.test_production_settings import run_in_production
 
 LOGIN = "/admin/login/"
 WRONG = "Wrong-Pass-123!"
@@ -151,8 +148,6 @@ def test_the_session_cookie_is_http_only_and_same_site(client, admin_user, setti
 
 
 def test_production_cookies_are_secure_http_only_and_same_site():
-    env = {k: v for k, v in os.environ.items() if k not in GOOD}
-    env.update(GOOD)
     code = (
         "import json, django; django.setup()\n"
         "from django.conf import settings as s\n"
@@ -170,15 +165,7 @@ def test_production_cookies_are_secure_http_only_and_same_site():
         "}))\n"
     )
 
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    result = run_in_production(["-c", code], check=True)
 
     # The service's own log lines share stdout, before and after the result.
     marked = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
