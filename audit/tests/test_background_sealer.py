@@ -9,12 +9,13 @@ import time
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import OperationalError, connection, connections, transaction
+from django.db import OperationalError, connection, transaction
 
 from audit import chain
 from audit.chain import verify_chain
 from audit.models import AuditEntry
 from audit.services import audit_event
+from consultations.tests.concurrency import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -121,8 +122,6 @@ def test_a_commit_during_a_round_wakes_another_round(monkeypatch, gate):
 
 def test_writers_released_together_are_all_sealed_by_the_thread(monkeypatch):
     writers, per_writer = 8, 5
-    barrier = threading.Barrier(writers)
-    errors = []
     seals = []
     real = chain._seal_batch
 
@@ -133,21 +132,15 @@ def test_writers_released_together_are_all_sealed_by_the_thread(monkeypatch):
 
     monkeypatch.setattr(chain, "_seal_batch", recording)
 
-    def write(n):
-        try:
-            barrier.wait(timeout=10)
+    def writer(n):
+        def write():
             for k in range(per_writer):
                 _commit(f"{n}-{k}")
-        except Exception as exc:  # reported below; a thread cannot fail the test itself
-            errors.append(exc)
-        finally:
-            connections.close_all()
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+        return write
+
+    results = race([writer(n) for n in range(writers)])
+    errors = [result for result in results if isinstance(result, Exception)]
 
     assert errors == []
     total = writers * per_writer
