@@ -236,8 +236,9 @@ def test_a_rolled_back_transaction_wakes_nothing_and_leaves_nothing(monkeypatch)
     assert verify_chain().ok
 
 
-def test_the_sealer_reconnects_after_its_session_is_killed(monkeypatch, caplog):
-    backends = []
+def _record_sealer_sessions(monkeypatch) -> list[int]:
+    """The PostgreSQL backend pid of every sealing round, in order."""
+    backends: list[int] = []
     real = chain.seal_pending
 
     def recording():
@@ -247,6 +248,11 @@ def test_the_sealer_reconnects_after_its_session_is_killed(monkeypatch, caplog):
         return sealed
 
     monkeypatch.setattr(chain, "seal_pending", recording)
+    return backends
+
+
+def test_the_sealer_reconnects_after_its_session_is_killed(monkeypatch, caplog):
+    backends = _record_sealer_sessions(monkeypatch)
     caplog.set_level(logging.ERROR, logger="amrutam.audit")
     _commit("before")
     assert _wait_until(lambda: _unsealed() == 0 and backends)
@@ -266,15 +272,7 @@ def test_the_sealer_reconnects_after_its_session_is_killed(monkeypatch, caplog):
 
 
 def test_stop_seals_what_is_pending_and_ends_the_threads_session(monkeypatch):
-    backends = []
-    real = chain.seal_pending
-
-    def recording():
-        sealed = real()
-        backends.append(connection.connection.info.backend_pid)
-        return sealed
-
-    monkeypatch.setattr(chain, "seal_pending", recording)
+    backends = _record_sealer_sessions(monkeypatch)
     _commit("woke-it")
     assert _wait_until(lambda: _unsealed() == 0 and backends)
     # An entry whose commit wakes nobody: only stop's final round can seal it.
