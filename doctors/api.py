@@ -28,6 +28,8 @@ from .selectors import (
     slot_list_own,
 )
 from .serializers import (
+    DEFAULT_WINDOW_DAYS,
+    MAX_WINDOW_DAYS,
     BookedConsultationSerializer,
     DirectoryQuerySerializer,
     DoctorOutputSerializer,
@@ -109,13 +111,16 @@ class DoctorDetailApi(APIView):
 
 
 def _plain_window(query: Any) -> dict[str, Any] | None:
-    """The window of the common availability query, `?days=N` (1..31) or none, parsed
-    without building a serializer; None for anything else, which the serializer parses
-    (and answers with its own errors)."""
+    """The window of the common availability query, `?days=N` or none, parsed without
+    building a serializer; None for anything else, which the serializer parses (and
+    answers with its own errors)."""
     if len(query) > 1 or (len(query) == 1 and "days" not in query):
         return None
-    raw = query.get("days", "7")
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 2 and 1 <= int(raw) <= 31):
+    raw = query.get("days", str(DEFAULT_WINDOW_DAYS))
+    # The length first: a long digit string is the serializer's to refuse.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_WINDOW_DAYS))):
+        return None
+    if not 1 <= int(raw) <= MAX_WINDOW_DAYS:
         return None
     return {"days": int(raw)}
 

@@ -17,6 +17,8 @@ from .services import MAX_RULES, MAX_SLOTS_PER_REQUEST
 
 EARLIEST_DATE = dt.date(2000, 1, 1)
 LATEST_DATE = dt.date(2100, 12, 31)
+DEFAULT_WINDOW_DAYS = 7
+MAX_WINDOW_DAYS = 31
 
 
 def _check_date_range(value: dt.date | None) -> dt.date | None:
@@ -146,7 +148,9 @@ class WindowQuerySerializer(serializers.Serializer):
         required=False,
         help_text="YYYY-MM-DD; default today in the doctor's time zone.",
     )
-    days = serializers.IntegerField(min_value=1, max_value=31, default=7, required=False)
+    days = serializers.IntegerField(
+        min_value=1, max_value=MAX_WINDOW_DAYS, default=DEFAULT_WINDOW_DAYS, required=False
+    )
 
     def validate_start_date(self, value: dt.date) -> dt.date | None:
         return _check_date_range(value)

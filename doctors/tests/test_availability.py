@@ -111,6 +111,7 @@ def test_defaults_are_today_in_the_doctors_zone_and_seven_days(client_for, patie
         ("days=32", "days"),
         ("days=seven", "days"),
         ("days=1.5", "days"),
+        ("days=" + "9" * 5000, "days"),
     ],
 )
 def test_bad_parameters_are_400(client_for, patient, doctor, query, field):
