@@ -27,10 +27,5 @@ function request()
   end
   counter = counter + 1
   local key = string.format("bench-%s-%d-%d-%d", label, tid or 0, counter, math.random(1e9))
-  local body = string.format('{"doctorId":"%s","slotId":"%s"}', pick[1], pick[2])
-  return wrk.format("POST", "/api/v1/consultations/bookings", {
-    ["Authorization"] = "Bearer " .. tokens[math.random(#tokens)],
-    ["Content-Type"] = "application/json",
-    ["Idempotency-Key"] = key,
-  }, body)
+  return common.booking(pick, tokens, key)
 end

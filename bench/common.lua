@@ -17,6 +17,17 @@ function M.split(line)
   return parts
 end
 
+-- A booking of slot `pick` ({doctorId, slotId}) by a random patient of `tokens`, under
+-- an Idempotency-Key no other request uses.
+function M.booking(pick, tokens, key)
+  local body = string.format('{"doctorId":"%s","slotId":"%s"}', pick[1], pick[2])
+  return wrk.format("POST", "/api/v1/consultations/bookings", {
+    ["Authorization"] = "Bearer " .. tokens[math.random(#tokens)],
+    ["Content-Type"] = "application/json",
+    ["Idempotency-Key"] = key,
+  }, body)
+end
+
 -- Install setup/response/done: every thread counts answers by status, done()
 -- prints one JSON line the runner parses.
 function M.install_reporting()
