@@ -146,6 +146,8 @@ def staff_browser(admin_user):
     """A browser logged in to the back office as an admin."""
     from django.test import Client
 
+    from tests.backoffice import staff_login
+
     client = Client()
-    client.force_login(admin_user)
+    staff_login(client, admin_user)
     return client

@@ -19,7 +19,9 @@ from django.contrib.auth.forms import (
 )
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
+from accounts.mfa import mfa_reset
 from accounts.models import PatientProfile, User
 from accounts.selectors import patient_profile_list_by_phone
 from accounts.services import (
@@ -90,7 +92,7 @@ class UserAdmin(BaseUserAdmin):
             },
         ),
     )
-    actions = ("deactivate_users", "reactivate_users")
+    actions = ("deactivate_users", "reactivate_users", "reset_mfa")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # A role comes with its own profile (patient or doctor); it is chosen once.
@@ -115,6 +117,32 @@ class UserAdmin(BaseUserAdmin):
                 user_deactivate(user=user, deactivated_by=request.user)
                 count += 1
         self.message_user(request, f"Deactivated {count} user(s).", messages.SUCCESS)
+
+    @admin.action(
+        description="Reset MFA of selected users (lost authenticator; they enrol again)",
+        permissions=["change"],
+    )
+    def reset_mfa(self, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse | None:
+        reason = request.POST.get("reason", "").strip()
+        if "apply" in request.POST and reason:
+            count = sum(
+                mfa_reset(user=u, reason=reason[:500], reset_by=request.user) for u in queryset
+            )
+            self.message_user(
+                request,
+                f"Reset MFA of {count} user(s); they must enrol again at their next login.",
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Reset multi-factor authentication",
+            "users": queryset,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "missing_reason": "apply" in request.POST,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/accounts/user/reset_mfa.html", context)
 
     @admin.action(description="Reactivate selected users")
     def reactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -31,9 +31,9 @@ def admin_login(request: HttpRequest, extra_context: dict[str, Any] | None = Non
     try:
         ratelimits.check_failures(request, limits)
     except Throttled as exc:
-        return _refused(request, status=429, retry_after=int(exc.wait or 60))
+        return refused(request, status=429, retry_after=int(exc.wait or 60))
     except ServiceUnavailable:
-        return _refused(request, status=503, retry_after=None)
+        return refused(request, status=503, retry_after=None)
     response = admin.site.login(request, extra_context)
     # A successful login redirects; a refused one renders the form again.
     if response.status_code != 302:
@@ -41,11 +41,11 @@ def admin_login(request: HttpRequest, extra_context: dict[str, Any] | None = Non
         try:
             ratelimits.count_failure(request, limits)
         except ServiceUnavailable:
-            return _refused(request, status=503, retry_after=None)
+            return refused(request, status=503, retry_after=None)
     return response
 
 
-def _refused(request: HttpRequest, *, status: int, retry_after: int | None) -> HttpResponse:
+def refused(request: HttpRequest, *, status: int, retry_after: int | None) -> HttpResponse:
     context = {
         **admin.site.each_context(request),
         "title": "Log in",

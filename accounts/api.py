@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from accounts import ratelimits
 from accounts.errors import CurrentPasswordIncorrect, InvalidCredentials
-from accounts.openapi import RETRY_AFTER, envelope, error_responses
+from accounts.openapi import RETRY_AFTER, envelope, error_responses, login_envelope
 from accounts.selectors import patient_profile_read, user_get_with_profile
 from accounts.serializers import (
     LoginInputSerializer,
@@ -83,20 +83,15 @@ class LoginApi(APIView):
         operation_id="auth_login",
         summary="Log in with email and password",
         description=(
-            "Returns an access token (`token`) and a refresh token. Unknown email, wrong "
-            "password and inactive account all answer 401 `invalid_credentials`. Failed "
-            f"attempts are rate limited per email and per client IP. {USER_NOTE}"
+            "Returns an access token (`token`) and a refresh token; for a user with MFA on, "
+            "`mfaRequired: true` and an `mfaToken` instead (no token): finish with POST "
+            "/auth/mfa/verify. Unknown email, wrong password and inactive account all "
+            "answer 401 `invalid_credentials`. Failed attempts are rate limited per email "
+            f"and per client IP. {USER_NOTE}"
         ),
         request=LoginInputSerializer,
         responses={
-            200: envelope(
-                "LoginEnvelope",
-                {
-                    "token": serializers.CharField(),
-                    "refreshToken": serializers.CharField(),
-                    "user": UserOutputSerializer(),
-                },
-            ),
+            200: login_envelope(),
             **error_responses(
                 400, 401, 413, 429, 503, s401="Wrong credentials (`invalid_credentials`)."
             ),
@@ -113,6 +108,8 @@ class LoginApi(APIView):
             ratelimits.count_failure(request, limits)
             raise
         user = result.user
+        if result.tokens is None:
+            return success({"mfaRequired": True, "mfaToken": result.mfa_token})
         return success(
             {
                 "token": result.tokens.access,
@@ -158,6 +155,8 @@ class TokenRefreshApi(APIView):
 
 
 class LogoutApi(APIView):
+    mfa_enrollment_exempt = True
+
     @extend_schema(
         tags=TAGS,
         operation_id="auth_logout",
@@ -179,6 +178,8 @@ class LogoutApi(APIView):
 
 
 class MeApi(APIView):
+    mfa_enrollment_exempt = True
+
     @extend_schema(
         tags=TAGS,
         operation_id="auth_me_get",

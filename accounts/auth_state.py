@@ -1,4 +1,4 @@
-"""Per-user authentication state (active, role, token version), cached for the JWT check.
+"""Per-user authentication state (active, role, token version, MFA on), cached for the JWT check.
 
 The JWT check reads this instead of the user row, so an authenticated request costs
 one cache read and no query. Writers publish the committed state after commit and
@@ -24,6 +24,8 @@ class AuthState:
     is_active: bool
     role: str
     token_version: int
+    # Whether the user has a confirmed authenticator (MFA_REQUIRED_ROLES enforcement).
+    mfa_enabled: bool = False
 
 
 def _key(user_id: Any) -> str:
@@ -31,13 +33,15 @@ def _key(user_id: Any) -> str:
 
 
 def _encode(state: AuthState) -> str:
-    return f"{int(state.is_active)}|{state.role}|{state.token_version}"
+    return f"{int(state.is_active)}|{state.role}|{state.token_version}|{int(state.mfa_enabled)}"
 
 
 def _decode(raw: Any) -> AuthState | None:
     try:
-        active, role, version = str(raw).split("|")
-        return AuthState(is_active=active == "1", role=role, token_version=int(version))
+        active, role, version, mfa = str(raw).split("|")
+        return AuthState(
+            is_active=active == "1", role=role, token_version=int(version), mfa_enabled=mfa == "1"
+        )
     except ValueError:
         return None
 
@@ -47,12 +51,20 @@ def _timeout() -> int:
 
 
 def auth_state_from_db(user_id: Any) -> AuthState | None:
-    from accounts.models import User
+    from django.db.models import Exists, OuterRef
 
-    row = User.objects.filter(pk=user_id).values_list("is_active", "role", "token_version").first()
+    from accounts.models import TOTPDevice, User
+
+    confirmed = TOTPDevice.objects.filter(user_id=OuterRef("pk"), confirmed_at__isnull=False)
+    row = (
+        User.objects.filter(pk=user_id)
+        .annotate(mfa=Exists(confirmed))
+        .values_list("is_active", "role", "token_version", "mfa")
+        .first()
+    )
     if row is None:
         return None
-    return AuthState(is_active=row[0], role=row[1], token_version=row[2])
+    return AuthState(is_active=row[0], role=row[1], token_version=row[2], mfa_enabled=row[3])
 
 
 def auth_state_get(user_id: Any) -> AuthState | None:

@@ -13,8 +13,10 @@ import functools
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.utils.functional import SimpleLazyObject
+from rest_framework.exceptions import APIException
 from rest_framework_simplejwt.authentication import JWTAuthentication as BaseJWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
@@ -63,6 +65,10 @@ class AuthenticatedUser(SimpleLazyObject):
     @property
     def token_version(self) -> int:
         return self.__dict__["_auth_state"].token_version
+
+    @property
+    def mfa_enabled(self) -> bool:
+        return self.__dict__["_auth_state"].mfa_enabled
 
     @property
     def is_authenticated(self) -> bool:
@@ -145,7 +151,33 @@ def _forget_tokens(*, setting: str, **kwargs: Any) -> None:
 setting_changed.connect(_forget_tokens, dispatch_uid="accounts_forget_verified_tokens")
 
 
+class MFAEnrollmentRequired(APIException):
+    status_code = 403
+    default_code = "mfa_enrollment_required"
+    default_detail = (
+        "Your role must use multi-factor authentication: enrol an authenticator with "
+        "POST /api/v1/auth/mfa/totp/setup first."
+    )
+
+
 class JWTAuthentication(BaseJWTAuthentication):
+    """Bearer-token authentication; also holds MFA_REQUIRED_ROLES to their enrolment.
+
+    The enrolment check sits here, where every authenticated API request passes, so
+    that no view can forget it. Views a user must reach to enrol (their account, the
+    MFA endpoints, logout) set `mfa_enrollment_exempt = True`.
+    """
+
+    def authenticate(self, request: Any) -> Any:
+        result = super().authenticate(request)
+        if result is not None:
+            user = result[0]
+            if user.role in settings.MFA_REQUIRED_ROLES and not user.mfa_enabled:
+                view = (getattr(request, "parser_context", None) or {}).get("view")
+                if not getattr(view, "mfa_enrollment_exempt", False):
+                    raise MFAEnrollmentRequired()
+        return result
+
     def get_validated_token(self, raw_token: bytes) -> Any:
         token = _verified_token(bytes(raw_token))
         try:

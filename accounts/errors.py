@@ -27,3 +27,28 @@ class CurrentPasswordIncorrect(ApplicationError):
 
     def __init__(self) -> None:
         super().__init__(errors={"currentPassword": ["The current password is incorrect."]})
+
+
+class InvalidMFACode(ApplicationError):
+    status_code = 400
+    code = "invalid_mfa_code"
+    message = "The code is incorrect or has already been used."
+
+
+class InvalidMFALogin(InvalidMFACode):
+    """At POST /auth/mfa/verify a wrong code fails the login: 401, as API.md says."""
+
+    status_code = 401
+
+
+class PasswordIncorrect(ApplicationError):
+    status_code = 400
+    code = "validation_error"
+    message = "Some fields are invalid."
+
+    def __init__(self) -> None:
+        super().__init__(errors={"password": ["The password is incorrect."]})
+
+
+class MFATokenInvalid(TokenInvalid):
+    message = "The MFA token is invalid, expired or already used. Log in again."

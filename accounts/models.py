@@ -177,3 +177,54 @@ class PatientProfile(BaseModel):
         if source == "phone":
             return PHONE_NOISE.sub("", text)
         return text
+
+
+class TOTPDevice(BaseModel):
+    """A user's authenticator (RFC 6238: 30 s steps, 6 digits, SHA-1); on once confirmed."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
+    # Base32 seed, encrypted like PHI and re-encrypted by rotate_encryption_key.
+    secret = EncryptedTextField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The newest time step whose code was accepted: a code of this step or an older
+    # one is a replay and is refused (the confirming code included).
+    last_step = models.BigIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Authenticator of {self.user_id}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class RecoveryCode(BaseModel):
+    """One single-use recovery code, kept only as a keyed hash."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="mfa_recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "code_hash"], name="accounts_recoverycode_user_hash_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Recovery code of {self.user_id}"
+
+
+class MFAChallenge(models.Model):
+    """The server side of one `mfaToken`: its tries and whether it has been used."""
+
+    jti = models.CharField(primary_key=True, max_length=64)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"MFA challenge {self.jti}"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Lower
 
-from accounts.models import PatientProfile, Role, User
+from accounts.models import PatientProfile, Role, TOTPDevice, User
 from amrutam.common.exceptions import NotFound
 from amrutam.common.fields import blind_index_lookup
 from audit.services import phi_access_record
@@ -28,8 +28,14 @@ def user_get_by_email(*, email: str) -> User | None:
 
 
 def user_get_with_profile(*, pk: Any) -> User:
-    """The user with id `pk`, its patient profile joined in one query. Raises NotFound."""
-    user = User.objects.select_related("patient_profile").filter(pk=pk).first()
+    """The user with id `pk`, its patient profile and MFA state in one query. Raises NotFound."""
+    confirmed = TOTPDevice.objects.filter(user_id=OuterRef("pk"), confirmed_at__isnull=False)
+    user = (
+        User.objects.select_related("patient_profile")
+        .annotate(mfa_on=Exists(confirmed))
+        .filter(pk=pk)
+        .first()
+    )
     if user is None:
         raise NotFound()
     return user

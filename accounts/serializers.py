@@ -59,6 +59,65 @@ class LoginInputSerializer(serializers.Serializer):
     password = StrictCharField(max_length=128, trim_whitespace=False)
 
 
+class TOTPCodeField(StrictCharField):
+    """Six digits, as an authenticator app shows them (spaces around are ignored)."""
+
+    default_error_messages = {
+        "invalid": "Must be a string.",
+        "format": "Enter the 6-digit code from the authenticator app.",
+    }
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if not re.fullmatch(r"[0-9]{6}", value):
+            self.fail("format")
+        return value
+
+
+class RecoveryCodeField(StrictCharField):
+    """A recovery code as issued (`abcde-fghjk`); case, spaces and dashes are ignored."""
+
+    default_error_messages = {
+        "invalid": "Must be a string.",
+        "format": "Enter a recovery code: 10 letters and digits, e.g. abcde-fghjk.",
+    }
+
+    def to_internal_value(self, data: Any) -> str:
+        value = re.sub(r"[\s-]", "", super().to_internal_value(data)).lower()
+        if not re.fullmatch(r"[a-z0-9]{10}", value):
+            self.fail("format")
+        return value
+
+
+class SecondFactorInputMixin:
+    """Exactly one of `code` and `recoveryCode`."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        given = [k for k in ("code", "recoveryCode") if attrs.get(k) is not None]
+        if len(given) != 1:
+            message = ["Give either `code` or `recoveryCode`, not both."]
+            if not given:
+                message = ["Give `code` (from the authenticator app) or `recoveryCode`."]
+            raise serializers.ValidationError({"code": message})
+        return attrs
+
+
+class MFAConfirmInputSerializer(serializers.Serializer):
+    code = TOTPCodeField(max_length=16)
+
+
+class MFAVerifyInputSerializer(SecondFactorInputMixin, serializers.Serializer):
+    mfaToken = StrictCharField(max_length=4096)
+    code = TOTPCodeField(max_length=16, required=False)
+    recoveryCode = RecoveryCodeField(max_length=32, required=False)
+
+
+class MFARemoveInputSerializer(SecondFactorInputMixin, serializers.Serializer):
+    password = StrictCharField(max_length=128, trim_whitespace=False)
+    code = TOTPCodeField(max_length=16, required=False)
+    recoveryCode = RecoveryCodeField(max_length=32, required=False)
+
+
 class RefreshTokenInputSerializer(serializers.Serializer):
     refreshToken = StrictCharField(max_length=4096)
 
@@ -153,12 +212,31 @@ class UserBaseOutputSerializer(serializers.Serializer):
 
 
 class UserOutputSerializer(UserBaseOutputSerializer):
+    mfaEnabled = serializers.BooleanField(help_text="A confirmed authenticator is enrolled.")
+    mfaEnrollmentRequired = serializers.BooleanField(
+        help_text=(
+            "The role must use MFA (MFA_REQUIRED_ROLES) and none is enrolled: every endpoint "
+            "but /auth/me, /auth/mfa/*, /auth/logout and /auth/token/refresh answers 403 "
+            "`mfa_enrollment_required` until it is."
+        )
+    )
     profile = ProfileOutputSerializer(required=False, help_text="Patients only.")
 
 
-def user_data(user: User, profile: PatientProfile | None = None) -> dict[str, Any]:
+def user_data(
+    user: User, profile: PatientProfile | None = None, *, mfa_enabled: bool | None = None
+) -> dict[str, Any]:
     """The API's User object; patients carry their profile (nulls until set)."""
+    from accounts.mfa import mfa_enabled as enabled_of
+    from accounts.mfa import mfa_enrollment_required
+
     data = dict(UserBaseOutputSerializer(user).data)
+    if mfa_enabled is None:
+        mfa_enabled = getattr(user, "mfa_on", None)
+    if mfa_enabled is None:
+        mfa_enabled = enabled_of(user=user)
+    data["mfaEnabled"] = mfa_enabled
+    data["mfaEnrollmentRequired"] = mfa_enrollment_required(role=user.role, enabled=mfa_enabled)
     if user.role == Role.PATIENT:
         data["profile"] = (
             dict(ProfileOutputSerializer(profile).data) if profile else dict(EMPTY_PROFILE)

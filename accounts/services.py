@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.errors import CurrentPasswordIncorrect, EmailTaken, InvalidCredentials
+from accounts.mfa import mfa_enabled
+from accounts.mfa_login import mfa_token_issue
 from accounts.models import PatientProfile, Role, User
 from accounts.selectors import user_get_by_email
 from accounts.tokens import TokenPair, token_pair_for, token_revoke, tokens_revoke_all
@@ -27,8 +29,11 @@ UNSET: Any = object()
 
 @dataclass(frozen=True)
 class LoginResult:
+    """Tokens, or (for a user with MFA on) an mfaToken for the second step."""
+
     user: User
-    tokens: TokenPair
+    tokens: TokenPair | None = None
+    mfa_token: str | None = None
 
 
 @lru_cache(maxsize=4)
@@ -119,6 +124,14 @@ def user_login(*, email: str, password: str) -> LoginResult:
             actor=None,
         )
         raise InvalidCredentials()
+    if mfa_enabled(user=user):
+        # The password alone opens nothing: the login ends at POST /auth/mfa/verify.
+        with transaction.atomic():
+            mfa_token = mfa_token_issue(user=user)
+            audit_event(
+                action="auth.password_accepted", object_type=User, object_id=user.pk, actor=user
+            )
+        return LoginResult(user=user, mfa_token=mfa_token)
     with transaction.atomic():
         tokens = token_pair_for(user)
         audit_event(action="auth.login", object_type=User, object_id=user.pk, actor=user)

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.admin_login import admin_login
+from accounts.admin_mfa import mfa_enrol, mfa_verify
 
 from . import views
 
@@ -25,5 +26,8 @@ urlpatterns = [
     path("api/v1/", include("audit.urls")),
     # Django's admin login behind the failed-login limits (accounts/admin_login.py).
     path("admin/login/", admin_login, name="admin-login"),
+    # The second factor of every staff login (accounts/admin_mfa.py).
+    path("admin/mfa/verify/", mfa_verify, name="admin-mfa-verify"),
+    path("admin/mfa/enrol/", mfa_enrol, name="admin-mfa-enrol"),
     path("admin/", admin.site.urls),
 ]

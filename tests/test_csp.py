@@ -9,6 +9,8 @@ import re
 
 import pytest
 
+from tests.backoffice import staff_login
+
 pytestmark = pytest.mark.django_db
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>\s*\S", re.IGNORECASE)
@@ -32,7 +34,7 @@ def assert_works_under_csp(response) -> None:
 
 @pytest.fixture
 def staff(client, admin_user):
-    client.force_login(admin_user)
+    staff_login(client, admin_user)
     return client
 
 

@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from accounts.tests.factories import DEFAULT_PASSWORD
+from tests.backoffice import staff_login
 
 pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.django_db]
 
@@ -21,7 +22,7 @@ def metric_value(text: str, name: str, **labels: str) -> float:
 
 def test_an_api_request_gets_no_session_even_with_a_session_cookie(admin_user):
     client = Client()
-    client.force_login(admin_user)
+    staff_login(client, admin_user)
 
     response = client.get("/api/v1/test/private")
 
@@ -33,7 +34,7 @@ def test_an_api_request_gets_no_session_even_with_a_session_cookie(admin_user):
 
 def test_the_back_office_still_reads_its_session(admin_user):
     client = Client()
-    client.force_login(admin_user)
+    staff_login(client, admin_user)
 
     response = client.get("/admin/")
 

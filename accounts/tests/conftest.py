@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from accounts.tests.factories import DEFAULT_PASSWORD
+from accounts.tests.factories import DEFAULT_PASSWORD, totp_code
 
 STRONG_PASSWORD = "Violet-Ledger-93!"
 
@@ -62,11 +62,28 @@ def login(api_client: Any) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def tokens(login: Callable[..., Any]) -> Callable[[Any], dict[str, str]]:
-    """Log `user` in and return {"token", "refreshToken"}."""
+def full_login(login: Callable[..., Any], api_client: Any) -> Callable[[Any], Any]:
+    """Log `user` in, giving their TOTP code when MFA is on; returns the last response."""
+
+    def do(user: Any) -> Any:
+        response = login(user.email)
+        if response.status_code != 200 or not response.json()["data"].get("mfaRequired"):
+            return response
+        return api_client.post(
+            "/api/v1/auth/mfa/verify",
+            {"mfaToken": response.json()["data"]["mfaToken"], "code": totp_code(user)},
+            format="json",
+        )
+
+    return do
+
+
+@pytest.fixture
+def tokens(full_login: Callable[..., Any]) -> Callable[[Any], dict[str, str]]:
+    """Log `user` in (with their TOTP code when MFA is on) and return {"token", "refreshToken"}."""
 
     def do(user: Any) -> dict[str, str]:
-        response = login(user.email)
+        response = full_login(user)
         assert response.status_code == 200, response.content
         data = response.json()["data"]
         return {"token": data["token"], "refreshToken": data["refreshToken"]}

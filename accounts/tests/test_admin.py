@@ -7,6 +7,7 @@ from django.test import Client
 from accounts.models import PatientProfile, User
 from accounts.tests.conftest import STRONG_PASSWORD, bearer
 from accounts.tests.factories import UserFactory
+from tests.backoffice import staff_login
 
 USERS = "/admin/accounts/user/"
 PROFILES = "/admin/accounts/patientprofile/"
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_client_(admin_user) -> Client:
     client = Client()
-    client.force_login(admin_user)
+    staff_login(client, admin_user)
     return client
 
 
@@ -24,7 +25,7 @@ def staff_with(*codenames: str) -> Client:
     user = UserFactory(role="ADMIN", is_staff=True)
     user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
     client = Client()
-    client.force_login(user)
+    staff_login(client, user)
     return client
 
 

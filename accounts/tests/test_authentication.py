@@ -34,7 +34,7 @@ def test_a_cold_cache_costs_one_query_and_fills_the_cache(
         response = api_client.get(WHOAMI, **bearer(token_for(patient)))
 
     assert response.status_code == 200
-    assert cache.get(f"auth:state:{patient.pk}") == "1|PATIENT|0"
+    assert cache.get(f"auth:state:{patient.pk}") == "1|PATIENT|0|0"
 
 
 def test_a_down_cache_falls_back_to_the_database(api_client, patient, token_for, settings, caplog):
@@ -79,7 +79,7 @@ def test_deactivation_makes_existing_tokens_fail_at_once(
 
     assert response.status_code == 401
     assert response.json()["code"] == "token_invalid"
-    assert cache.get(f"auth:state:{patient.pk}") == "0|PATIENT|1"
+    assert cache.get(f"auth:state:{patient.pk}") == "0|PATIENT|1|0"
 
 
 def test_reactivation_does_not_revive_tokens_issued_before_deactivation(
@@ -125,7 +125,7 @@ def test_saving_other_fields_keeps_the_cached_state(api_client, patient, token_f
     patient.name = "Renamed"
     patient.save(update_fields=["name"])
 
-    assert cache.get(f"auth:state:{patient.pk}") == "1|PATIENT|0"
+    assert cache.get(f"auth:state:{patient.pk}") == "1|PATIENT|0|0"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -48,8 +48,8 @@ def test_login_email_is_case_insensitive(login, patient):
     assert response.status_code == 200
 
 
-def test_doctor_login_has_no_profile_key(login, doctor):
-    response = login(doctor.user.email)
+def test_doctor_login_has_no_profile_key(full_login, doctor):
+    response = full_login(doctor.user)
 
     assert response.status_code == 200
     assert "profile" not in response.json()["data"]["user"]

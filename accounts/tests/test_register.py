@@ -28,7 +28,16 @@ def test_patient_registration_answers_the_user_with_an_empty_profile(api_client,
 
     assert response.status_code == 201
     user = response.json()["data"]["user"]
-    assert set(user) == {"id", "email", "name", "role", "createdAt", "profile"}
+    assert set(user) == {
+        "id",
+        "email",
+        "name",
+        "role",
+        "createdAt",
+        "mfaEnabled",
+        "mfaEnrollmentRequired",
+        "profile",
+    }
     assert user["role"] == "PATIENT"
     assert user["createdAt"].endswith("Z")
     assert user["profile"] == {

@@ -54,6 +54,7 @@ def test_discovery_finds_every_model_with_encrypted_fields():
     assert found["accounts.PatientProfile"] == sorted(PHI)
     assert "reason" in found["consultations.Consultation"]
     assert "response_body" in found["consultations.IdempotencyRecord"]
+    assert found["accounts.TOTPDevice"] == ["secret"]
     assert "accounts.User" not in found
 
 
@@ -81,6 +82,8 @@ def test_data_under_key_a_survives_rotation_to_b_and_removal_of_a(settings):
 def test_rotation_covers_other_apps_encrypted_columns(settings, slot, patient):
     from consultations.models import Consultation
 
+    # The doctor's authenticator was stored under the suite's own key.
+    suite_key = settings.ENCRYPTION_KEY
     settings.ENCRYPTION_KEY = KEY_A
     consultation = Consultation.objects.create(
         patient=patient,
@@ -89,7 +92,7 @@ def test_rotation_covers_other_apps_encrypted_columns(settings, slot, patient):
         reason="knee pain",
         meeting_token="tok-1",
     )
-    settings.ENCRYPTION_KEY, settings.ENCRYPTION_KEYS_PREVIOUS = KEY_B, [KEY_A]
+    settings.ENCRYPTION_KEY, settings.ENCRYPTION_KEYS_PREVIOUS = KEY_B, [KEY_A, suite_key]
 
     rotate()
 
@@ -187,3 +190,22 @@ def test_a_value_written_after_the_scan_is_not_overwritten(settings, monkeypatch
     stored = PatientProfile.objects.get(pk=profile.pk)
     assert stored.allergies == "written meanwhile"
     assert stored.medical_history == "history 0"
+
+
+def test_rotation_reencrypts_totp_secrets_and_codes_still_verify(settings):
+    from accounts.mfa import SecondFactor, mfa_check
+    from accounts.models import TOTPDevice
+    from accounts.tests.factories import totp_code, totp_enrol
+
+    settings.ENCRYPTION_KEY = KEY_A
+    user = UserFactory(role="DOCTOR", mfa=False)
+    totp_enrol(user, secret="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    settings.ENCRYPTION_KEY, settings.ENCRYPTION_KEYS_PREVIOUS = KEY_B, [KEY_A]
+
+    output = rotate()
+
+    assert "accounts.TOTPDevice: 1/1 scanned, 1 re-encrypted" in output
+    assert key_ids("accounts_totpdevice", ("secret",)) == {ID_B}
+    settings.ENCRYPTION_KEYS_PREVIOUS = []
+    assert TOTPDevice.objects.get(user=user).secret == "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    assert mfa_check(user=user, factor=SecondFactor(code=totp_code(user))) == "totp"

@@ -31,7 +31,10 @@ class BackOfficeMiddleware:
         self.get_response = get_response
         self.prefixes = tuple(settings.BACK_OFFICE_PREFIXES)
         chain = get_response
-        for dotted in reversed(BACK_OFFICE_MIDDLEWARE):
+        # Apps add their own back-office middleware (e.g. the staff MFA step) by
+        # setting, innermost last; they run after the session user is known.
+        extra = tuple(getattr(settings, "BACK_OFFICE_EXTRA_MIDDLEWARE", ()))
+        for dotted in reversed((*BACK_OFFICE_MIDDLEWARE, *extra)):
             chain = import_string(dotted)(chain)
         self.back_office = chain
 

@@ -64,6 +64,9 @@ MIDDLEWARE = [
 ]
 
 BACK_OFFICE_PREFIXES = ("/admin",)
+# Run inside the back office's session middleware: staff give a TOTP code after the
+# password (accounts/admin_mfa.py).
+BACK_OFFICE_EXTRA_MIDDLEWARE = ("accounts.admin_mfa.StaffMFAMiddleware",)
 # The admin's checks look for the session, authentication and messages middleware in
 # MIDDLEWARE itself; BackOfficeMiddleware runs all three for the admin's paths.
 SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410"]
@@ -200,6 +203,18 @@ SIMPLE_JWT = {
     "LEEWAY": 0,
 }
 
+# --- Multi-factor authentication (TOTP) ---------------------------------------------
+# Roles that must enrol an authenticator before using anything but their account and
+# the MFA endpoints. The back office asks every staff member for a code.
+MFA_REQUIRED_ROLES = tuple(
+    r.strip().upper()
+    for r in env.list("MFA_REQUIRED_ROLES", default=["ADMIN", "DOCTOR"])
+    if r.strip()
+)
+MFA_ISSUER = env("MFA_ISSUER", default="Amrutam")
+MFA_TOKEN_SECONDS = env.int("MFA_TOKEN_SECONDS", default=300)
+MFA_TOKEN_TRIES = env.int("MFA_TOKEN_TRIES", default=5)
+
 # --- Encryption of PHI ------------------------------------------------------------
 # 32 characters are used as raw bytes; anything else must be standard base64 of 32 bytes.
 ENCRYPTION_KEY = env("ENCRYPTION_KEY", default=None)
@@ -273,6 +288,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "amrutam.common.openapi.postprocess_schema",
+        "accounts.openapi.postprocess_mfa",
     ],
     "ENUM_NAME_OVERRIDES": {
         "ConsultationStatusEnum": "consultations.models.ConsultationStatus",

@@ -5,6 +5,7 @@ from auditlog.models import LogEntry
 
 from audit.models import AuditEntry, EntryKind
 from audit.services import audit_event
+from tests.backoffice import staff_login
 
 pytestmark = [pytest.mark.urls("audit.tests.urls"), pytest.mark.django_db]
 
@@ -14,7 +15,7 @@ LOG_ENTRIES = "/admin/auditlog/logentry/"
 
 @pytest.fixture
 def staff(client, admin_user):
-    client.force_login(admin_user)
+    staff_login(client, admin_user)
     return client
 
 

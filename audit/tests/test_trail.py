@@ -9,6 +9,7 @@ from django.test import override_settings
 from audit.context import audit_actor, bind, reset
 from audit.models import AuditEntry, EntryKind
 from audit.services import audit_event, phi_access_record
+from tests.backoffice import staff_login
 
 pytestmark = [pytest.mark.urls("audit.tests.urls"), pytest.mark.django_db]
 
@@ -79,7 +80,7 @@ def test_the_client_ip_comes_from_the_trusted_proxy(patient, client_for):
 
 
 def test_a_back_office_session_user_is_the_actor(client, admin_user):
-    client.force_login(admin_user)
+    staff_login(client, admin_user)
 
     client.get("/test-admin/audit/session-write", HTTP_X_REQUEST_ID="req-admin-1")
 

@@ -12,6 +12,7 @@ from django.test import Client
 from accounts.tests.factories import UserFactory
 from consultations.models import ClinicalNotes, ConsultationStatus
 from doctors.models import SlotStatus
+from tests.backoffice import staff_login
 
 from .factories import ConsultationFactory
 
@@ -32,7 +33,7 @@ def _staff(*codenames: str) -> Any:
 
 def _browser(user: Any) -> Client:
     client = Client()
-    client.force_login(user)
+    staff_login(client, user)
     return client
 
 

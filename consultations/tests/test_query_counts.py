@@ -16,6 +16,7 @@ from django.test import Client
 from accounts.tests.factories import UserFactory
 from doctors.models import SlotStatus
 from doctors.tests.factories import DoctorProfileFactory, SlotFactory
+from tests.backoffice import staff_login
 
 from .factories import ConsultationFactory
 
@@ -121,7 +122,7 @@ CHANGELIST_QUERIES = 6
 
 def test_the_changelist_query_count_does_not_grow(admin_user, django_assert_num_queries):
     client = Client()
-    client.force_login(admin_user)
+    staff_login(client, admin_user)
     url = "/admin/consultations/consultation/"
 
     def page() -> list[Any]:

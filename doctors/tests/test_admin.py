@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from doctors.models import DoctorProfile
 from doctors.tests.factories import DoctorProfileFactory, SlotFactory
+from tests.backoffice import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +17,7 @@ LIST_URL = "/admin/doctors/doctorprofile/"
 
 @pytest.fixture
 def staff_client(client, admin_user):
-    client.force_login(admin_user)
+    staff_login(client, admin_user)
     return client
 
 
