@@ -253,6 +253,34 @@ def mfa_reset(*, user: User, reason: str, reset_by: Any) -> bool:
     return had_device
 
 
+def mfa_demo_provision(*, user: User) -> str:
+    """Give a demo account a confirmed authenticator (once) and return its secret.
+
+    For the trial data of `manage.py seed` only: a real user's secret is never shown
+    again after enrolment.
+    """
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(user_id=user.pk).first()
+        if device is not None and device.is_confirmed:
+            return str(device.secret)
+        if device is None:
+            device = TOTPDevice(user=user)
+        device.secret = pyotp.random_base32()
+        device.confirmed_at = now()
+        device.last_step = None
+        device.full_clean(exclude=["user"])
+        device.save()
+        audit_event(
+            action="mfa.enrolled",
+            object_type=User,
+            object_id=user.pk,
+            changes={"by": "seed"},
+            actor=None,
+        )
+        auth_state_changed(user.pk)
+    return str(device.secret)
+
+
 def mfa_pending_enrolment(*, user: Any) -> Enrolment:
     """The unconfirmed enrolment of `user`, started now if there is none.
 

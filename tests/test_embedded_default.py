@@ -24,6 +24,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 LOGIN_LINE = re.compile(r"^\s+(admin|doctor|patient)\s+(\S+@\S+)", re.MULTILINE)
 PASSWORD = re.compile(r"password for all: (\S+?)\)")
+SECRET_LINE = re.compile(
+    r"^\s+(?:admin|doctor)\s+(\S+@\S+)\s+TOTP secret ([A-Z2-7]+)", re.MULTILINE
+)
 
 pytestmark = pytest.mark.slow
 
@@ -63,6 +66,10 @@ def _free_port() -> int:
 class Api:
     def __init__(self, base: str) -> None:
         self.base = base
+        # TOTP secrets the seed printed, and the last time step used per email: a
+        # code is accepted once, so a second login in the same 30 s takes the next one.
+        self.secrets: dict[str, str] = {}
+        self.last_step: dict[str, int] = {}
 
     def call(
         self,
@@ -97,7 +104,23 @@ class Api:
             "POST", "/api/v1/auth/login", body={"email": email, "password": password}
         )
         assert status == 200, body
+        if body["data"].get("mfaRequired"):
+            status, body = self.json(
+                "POST",
+                "/api/v1/auth/mfa/verify",
+                body={"mfaToken": body["data"]["mfaToken"], "code": self._code(email)},
+            )
+            assert status == 200, body
         return body["data"]["token"]
+
+    def _code(self, email: str) -> str:
+        import pyotp
+
+        step = max(int(time.time()) // 30, self.last_step.get(email, 0) + 1)
+        while step > int(time.time()) // 30 + 1:  # only one step ahead is accepted
+            time.sleep(1)
+        self.last_step[email] = step
+        return pyotp.TOTP(self.secrets[email]).at(step * 30)
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +152,7 @@ def embedded(tmp_path_factory) -> Iterator[tuple[Api, dict[str, str], str, dict[
             assert time.monotonic() < deadline, "runserver did not come up"
             time.sleep(0.2)
         logins = {email: role for role, email in LOGIN_LINE.findall(seeded.stdout)}
+        api.secrets = dict(SECRET_LINE.findall(seeded.stdout))
         yield api, env, PASSWORD.search(seeded.stdout).group(1), logins
     finally:
         server.terminate()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from io import StringIO
 
+import pyotp
 import pytest
 from django.core.management import call_command
 
@@ -16,6 +17,9 @@ pytestmark = pytest.mark.django_db
 
 LOGIN_LINE = re.compile(r"^\s+(admin|doctor|patient)\s+(\S+@\S+)", re.MULTILINE)
 PASSWORD = re.compile(r"password for all: (\S+?)\)")
+SECRET_LINE = re.compile(
+    r"^\s+(?:admin|doctor)\s+(\S+@\S+)\s+TOTP secret ([A-Z2-7]+)", re.MULTILINE
+)
 
 
 def _seed(*args: str) -> str:
@@ -77,13 +81,34 @@ def test_the_printed_patients_have_profiles_and_a_consultation_each():
 def test_every_printed_login_works_with_the_printed_password(api_client):
     output = _seed()
     password = PASSWORD.search(output).group(1)
+    secrets = dict(SECRET_LINE.findall(output))
 
     for role, email in LOGIN_LINE.findall(output):
         response = api_client.post(
             "/api/v1/auth/login", {"email": email, "password": password}, format="json"
         )
+        if role != "patient":
+            # Doctors and the admin have MFA on: the printed secret gives the code.
+            assert response.json()["data"]["mfaRequired"] is True, email
+            response = api_client.post(
+                "/api/v1/auth/mfa/verify",
+                {
+                    "mfaToken": response.json()["data"]["mfaToken"],
+                    "code": pyotp.TOTP(secrets[email]).now(),
+                },
+                format="json",
+            )
         assert response.status_code == 200, email
         assert response.json()["data"]["user"]["role"] == role.upper()
+
+
+def test_a_second_seed_prints_the_same_totp_secrets():
+    first = dict(SECRET_LINE.findall(_seed()))
+
+    second = dict(SECRET_LINE.findall(_seed()))
+
+    assert len(first) == 4
+    assert first == second
 
 
 def test_seed_runs_under_production_settings_with_force(settings):

@@ -59,8 +59,9 @@ def _consultation(patient: Any, doctor: Any, minutes: int, status: str) -> Any:
 
 @pytest.fixture
 def world(patient, patient_b, doctor, doctor_b, admin_user) -> World:
+    from accounts.mfa_login import mfa_token_issue
     from accounts.models import PatientProfile
-    from accounts.tests.factories import UserFactory
+    from accounts.tests.factories import UserFactory, totp_code
     from accounts.tokens import token_pair_for
     from consultations.models import ClinicalNotes, ConsultationStatus, Prescription
     from doctors.models import ScheduleRule
@@ -121,6 +122,8 @@ def world(patient, patient_b, doctor, doctor_b, admin_user) -> World:
         c_done=str(done.pk),
         c_theirs=str(theirs.pk),
         refresh_a=token_pair_for(patient).refresh,
+        mfa_token_x=mfa_token_issue(user=doctor.user),
+        code_x=totp_code(doctor.user),
         email_a=patient.email,
         time_off_start=(timezone.now() + dt.timedelta(hours=2)).isoformat(),
         time_off_end=(timezone.now() + dt.timedelta(hours=8)).isoformat(),
@@ -153,12 +156,15 @@ def _models() -> dict[str, Any]:
         OutstandingToken,
     )
 
-    from accounts.models import PatientProfile, User
+    from accounts.models import MFAChallenge, PatientProfile, RecoveryCode, TOTPDevice, User
     from consultations.models import ClinicalNotes, Consultation, Prescription
     from doctors.models import AvailabilitySlot, DoctorProfile, ScheduleRule, TimeOff
 
     return {
         "user": User,
+        "totp_devices": TOTPDevice,
+        "recovery_codes": RecoveryCode,
+        "mfa_challenges": MFAChallenge,
         "patient_profile": PatientProfile,
         "doctor_profile": DoctorProfile,
         "slots": AvailabilitySlot,
@@ -175,6 +181,9 @@ def _models() -> dict[str, Any]:
 # How each table's rows lead to the users they belong to.
 OWNER = {
     "user": lambda user: Q(pk=user.pk),
+    "totp_devices": lambda user: Q(user=user),
+    "recovery_codes": lambda user: Q(user=user),
+    "mfa_challenges": lambda user: Q(user=user),
     "patient_profile": lambda user: Q(user=user),
     "doctor_profile": lambda user: Q(user=user),
     "slots": lambda user: Q(doctor__user=user),

@@ -84,6 +84,23 @@ TABLE = [
         {"currentPassword": DEFAULT_PASSWORD, "newPassword": NEW_PASSWORD},
     ),
     Row("GET", f"{V1}/auth/me/access-log", (401, 200, 200, 200, 200, 200)),
+    # Doctors and the admin have MFA on; patients have not enrolled.
+    Row("POST", f"{V1}/auth/mfa/totp/setup", (401, 200, 200, 409, 409, 409)),
+    Row("POST", f"{V1}/auth/mfa/totp/confirm", (401, 409, 409, 409, 409, 409), {"code": "000000"}),
+    Row(
+        "DELETE",
+        f"{V1}/auth/mfa/totp",
+        (401, 409, 409, 400, 400, 400),
+        {"password": DEFAULT_PASSWORD, "code": "000000"},
+    ),
+    # The mfaToken is the credential (doctor X's): any bearer token is ignored.
+    Row(
+        "POST",
+        f"{V1}/auth/mfa/verify",
+        (200, 200, 200, 200, 200, 200),
+        {"mfaToken": "{mfa_token_x}", "code": "{code_x}"},
+        peer_untouched=False,
+    ),
     # --- Doctors ----------------------------------------------------------------------
     Row("GET", f"{V1}/doctors", (401, 200, 200, 200, 200, 200)),
     Row("GET", f"{V1}/doctors/{{doctor_x}}", (401, 200, 200, 200, 200, 200)),

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.mfa import mfa_demo_provision
 from accounts.models import PatientProfile, Role, User
 from audit.context import audit_actor
 from consultations.models import Consultation
@@ -22,6 +23,9 @@ from doctors.services import schedule_update, slots_generate
 
 DEMO_PASSWORD = "Amrutam-Demo-2025!"  # noqa: S105 - public demo login  # nosec B105
 ADMIN = ("admin@amrutam.example", "Clinic Admin")
+CODE_ONE_LINER = (
+    ".venv/bin/python -c 'import pyotp,sys; print(pyotp.TOTP(sys.argv[1]).now())' SECRET"
+)
 DOCTORS = [
     (
         "dr.sharma@amrutam.example",
@@ -89,11 +93,14 @@ class Command(BaseCommand):
                 "Refusing to load demo data with production settings; "
                 "pass --force if you really mean it."
             )
+        secrets: dict[str, str] = {}
         with transaction.atomic(), audit_actor(label="command:seed"):
-            self._user(*ADMIN, role=Role.ADMIN, staff=True)
+            admin = self._user(*ADMIN, role=Role.ADMIN, staff=True)
+            secrets[admin.email] = mfa_demo_provision(user=admin)
             doctors = []
             for email, name, spec, reg, langs, fee, years in DOCTORS:
                 user = self._user(email, name, role=Role.DOCTOR)
+                secrets[user.email] = mfa_demo_provision(user=user)
                 doctor, _ = DoctorProfile.objects.get_or_create(
                     user=user,
                     defaults={
@@ -121,11 +128,17 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready. Logins (password for all: {DEMO_PASSWORD}):")
         )
+        self.stdout.write(
+            "  Doctors and the admin log in with a TOTP code too: add the secret to an "
+            f"authenticator app, or print the current code with\n    {CODE_ONE_LINER}"
+        )
         if booked:
             self.stdout.write(f"  ({booked} demo consultation(s) booked)")
-        self.stdout.write(f"  admin    {ADMIN[0]}  (back office: /admin/)")
+        self.stdout.write(
+            f"  admin    {ADMIN[0]}  TOTP secret {secrets[ADMIN[0]]}  (back office: /admin/)"
+        )
         for email, *_ in DOCTORS:
-            self.stdout.write(f"  doctor   {email}")
+            self.stdout.write(f"  doctor   {email}  TOTP secret {secrets[email]}")
         for email, _ in PATIENTS:
             self.stdout.write(f"  patient  {email}")
 
