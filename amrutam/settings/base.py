@@ -287,8 +287,9 @@ SPECTACULAR_SETTINGS = {
     # Headers, shared error answers and the operational endpoints (amrutam/common/openapi.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "amrutam.common.openapi.postprocess_schema",
+        # Before the shared hook, which adds X-Request-ID to every answer, this one's too.
         "accounts.openapi.postprocess_mfa",
+        "amrutam.common.openapi.postprocess_schema",
     ],
     "ENUM_NAME_OVERRIDES": {
         "ConsultationStatusEnum": "consultations.models.ConsultationStatus",

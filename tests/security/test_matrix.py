@@ -177,6 +177,8 @@ TABLE = [
     Row("GET", "/api/docs", (200, 200, 200, 200, 200, 200)),
     # The back office runs on its own session login: an API token opens nothing.
     Row("GET", "/admin/", (302, 302, 302, 302, 302, 302)),
+    Row("GET", "/admin/mfa/verify/", (302, 302, 302, 302, 302, 302)),
+    Row("GET", "/admin/mfa/enrol/", (302, 302, 302, 302, 302, 302)),
 ]
 
 CASES = [
