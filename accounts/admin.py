@@ -21,7 +21,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from accounts.mfa import mfa_reset
+from accounts.mfa import mfa_enabled, mfa_enrollment_required, mfa_reset
 from accounts.models import PatientProfile, User
 from accounts.selectors import patient_profile_list_by_phone
 from accounts.services import (
@@ -73,13 +73,22 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ("role", "is_active", "is_staff")
     search_fields = ("email",)
     ordering = ("-created_at",)
-    readonly_fields = ("id", "created_at", "updated_at", "last_login")
+    readonly_fields = ("id", "created_at", "updated_at", "last_login", "mfa_status")
     fieldsets = (
         (None, {"fields": ("id", "email", "password")}),
         ("Profile", {"fields": ("name", "role")}),
         (
             "Access",
-            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+            {
+                "fields": (
+                    "is_active",
+                    "is_staff",
+                    "is_superuser",
+                    "mfa_status",
+                    "groups",
+                    "user_permissions",
+                )
+            },
         ),
         ("Dates", {"fields": ("created_at", "updated_at", "last_login")}),
     )
@@ -93,6 +102,16 @@ class UserAdmin(BaseUserAdmin):
         ),
     )
     actions = ("deactivate_users", "reactivate_users", "reset_mfa")
+
+    @admin.display(description="Multi-factor authentication")
+    def mfa_status(self, obj: User) -> str:
+        if obj.pk is None:
+            return "-"
+        if mfa_enabled(user=obj):
+            return "On (authenticator app)"
+        if mfa_enrollment_required(role=obj.role, enabled=False):
+            return "Off: must enrol at the next login"
+        return "Off"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # A role comes with its own profile (patient or doctor); it is chosen once.

@@ -152,3 +152,15 @@ def test_a_reset_sends_a_logged_in_staff_member_back_to_enrol(admin_user):
     response = client.get("/admin/")
 
     assert response.status_code == 302
+
+
+def test_the_user_page_shows_whether_mfa_is_on(admin_user, doctor):
+    client = staff_login(Client(), admin_user)
+    unenrolled = UserFactory(role="DOCTOR", mfa=False)
+
+    on = client.get(f"/admin/accounts/user/{doctor.user.pk}/change/")
+    off = client.get(f"/admin/accounts/user/{unenrolled.pk}/change/")
+
+    assert b"On (authenticator app)" in on.content
+    assert b"Off: must enrol at the next login" in off.content
+    assert TOTPDevice.objects.get(user=doctor.user).secret.encode() not in on.content
