@@ -41,7 +41,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 
-from amrutam.common.drf import error_body, request_id_of
+from amrutam.common.contract.envelope import error_body, request_id_of, success_body
 from amrutam.common.exceptions import ApplicationError
 from amrutam.common.metrics import IDEMPOTENT_REPLAYS
 
@@ -153,7 +153,7 @@ class InFlightLock:
 
 def _render_success(data: dict[str, Any], request_id: str | None) -> bytes:
     # Rendered once: these bytes are both sent and stored, so a replay is identical.
-    return orjson.dumps({"status": "success", "data": data, "requestId": request_id})
+    return orjson.dumps(success_body(data, requestId=request_id))
 
 
 def _render_error(exc: ApplicationError, request_id: str | None) -> bytes:

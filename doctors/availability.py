@@ -20,6 +20,8 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.settings import api_settings
 
+from amrutam.common.contract.envelope import success_body
+
 from .cache import availability_version, version_key
 from .models import AvailabilitySlot
 from .scheduling import day_bounds_utc, today_in, zone
@@ -103,14 +105,13 @@ def availability_body(
         .filter(doctor=doctor, start_time__gte=window.start, start_time__lt=window.end)
         .order_by("start_time")
     )
-    payload = {
-        "status": "success",
-        "data": {
+    payload = success_body(
+        {
             "doctorId": str(doctor.pk),
             "timezone": doctor.timezone,
             "slots": SlotOutputSerializer(slots, many=True).data,
-        },
-    }
+        }
+    )
     body = _render(payload)
 
     if version is not None:

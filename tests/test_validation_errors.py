@@ -10,7 +10,8 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 
-from amrutam.common.drf import success, validated
+from amrutam.common.contract.envelope import success
+from amrutam.common.drf.validation import validated
 
 pytestmark = [pytest.mark.urls("tests.test_validation_errors"), pytest.mark.django_db]
 
