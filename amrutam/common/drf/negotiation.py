@@ -12,8 +12,8 @@ class ContentNegotiation(DefaultContentNegotiation):
 
     No Accept header, `*/*`, or exactly the first renderer's media type (and no format
     override) select the first renderer, as the full negotiation would; anything else
-    takes the full negotiation, 406 included. Parsing the Accept list was 5% of a
-    cached availability answer.
+    takes the full negotiation, 406 included. Parsing the Accept list was a measurable
+    share of a cached read (docs/performance.md).
     """
 
     def select_renderer(
