@@ -89,6 +89,7 @@ def test_no_error_key_is_snake_case_or_dotted_by_index(api_client):
         {"items": [5, {"days": "x"}], "tags": [1234], "address": [], "start": 2, "end": 1},
     )
 
+    assert {"items[0]", "items[1].days", "tags[0]", "address"} <= set(errors)
     for key in errors:
         assert "non_field_errors" not in key
         assert ".0" not in key and ".1" not in key
