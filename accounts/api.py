@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from accounts import openapi as doc
 from accounts import ratelimits
 from accounts.errors import CurrentPasswordIncorrect, InvalidCredentials
-from accounts.selectors import patient_profile_read, user_get_with_profile
+from accounts.selectors import patient_profile_get_recorded, user_get_with_profile
 from accounts.serializers import (
     LoginInputSerializer,
     MeUpdateInputSerializer,
@@ -36,7 +36,7 @@ from amrutam.common.drf.validation import validated
 
 def _me(user_id: Any, viewer: Any) -> dict[str, Any]:
     user = user_get_with_profile(pk=user_id)
-    return user_data(user, patient_profile_read(user=user, viewer=viewer))
+    return user_data(user, patient_profile_get_recorded(user=user, viewer=viewer))
 
 
 class RegisterApi(APIView):
@@ -71,7 +71,7 @@ class LoginApi(APIView):
             {
                 "token": result.tokens.access,
                 "refreshToken": result.tokens.refresh,
-                "user": user_data(user, patient_profile_read(user=user, viewer=user)),
+                "user": user_data(user, patient_profile_get_recorded(user=user, viewer=user)),
             }
         )
 

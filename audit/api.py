@@ -13,7 +13,7 @@ from amrutam.common.drf.validation import validated
 from . import openapi as doc
 from .analytics import consultation_analytics
 from .permissions import IsClinicAdmin
-from .selectors import access_log_for, entry_list
+from .selectors import access_log_list, audit_entry_list
 from .serializers import (
     AccessLogOutputSerializer,
     AnalyticsFilterSerializer,
@@ -30,7 +30,7 @@ class AuditLogListApi(GenericAPIView):
     @doc.audit_log_list
     def get(self, request: Request) -> Response:
         params = validated(AuditLogFilterSerializer, request.query_params)
-        entries = entry_list(
+        entries = audit_entry_list(
             actor_id=params.get("actor"),
             action=params.get("action"),
             object_type=params.get("objectType"),
@@ -59,5 +59,5 @@ class MyAccessLogApi(GenericAPIView):
 
     @doc.my_access_log
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(access_log_for(user_id=request.user.pk))
+        page = self.paginate_queryset(access_log_list(user_id=request.user.pk))
         return self.get_paginated_response(AccessLogOutputSerializer(page, many=True).data)

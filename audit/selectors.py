@@ -25,7 +25,7 @@ LIST_FIELDS = (
 )
 
 
-def entry_list(
+def audit_entry_list(
     *,
     actor_id: uuid.UUID | None = None,
     action: str | None = None,
@@ -58,7 +58,7 @@ def entry_list(
     return entries
 
 
-def access_log_for(*, user_id: uuid.UUID | str) -> QuerySet[AuditEntry]:
+def access_log_list(*, user_id: uuid.UUID | str) -> QuerySet[AuditEntry]:
     """Reads of `user_id`'s health data by anyone else, newest first."""
     return (
         AuditEntry.objects.filter(kind=EntryKind.ACCESS, subject_id=user_id)

@@ -25,7 +25,11 @@ from .idempotency import (
 )
 from .models import Consultation
 from .permissions import CanBook, CanCancel, CanMarkNoShow, CanReschedule, CanRunConsultation
-from .selectors import consultation_list_visible_to, consultation_read, consultation_record_read
+from .selectors import (
+    consultation_get_recorded,
+    consultation_list_visible_to,
+    consultation_record_read,
+)
 from .serializers import (
     BookingCreateInputSerializer,
     CancelInputSerializer,
@@ -43,11 +47,11 @@ from .serializers import (
 
 def _answer(request: Request, consultation_id: Any) -> Response:
     """The consultation after an action, read the way the detail endpoint reads it."""
-    consultation = consultation_read(user=request.user, consultation_id=consultation_id)
+    consultation = consultation_get_recorded(user=request.user, consultation_id=consultation_id)
     return success({"consultation": ConsultationOutputSerializer(consultation).data})
 
 
-class BookingCreateView(APIView):
+class BookingCreateApi(APIView):
     permission_classes = [CanBook]
 
     @doc.booking_create
@@ -67,7 +71,7 @@ class BookingCreateView(APIView):
         return run_idempotent(call=keyed_request(request, key=key), operation=book)
 
 
-class ConsultationListView(ListAPIView):
+class ConsultationListApi(ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = ConsultationListItemSerializer
     list_name = "consultations"
@@ -81,7 +85,7 @@ class ConsultationListView(ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class ConsultationDetailView(APIView):
+class ConsultationDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @doc.consultation_detail
@@ -89,7 +93,7 @@ class ConsultationDetailView(APIView):
         return _answer(request, pk)
 
 
-class ConsultationCancelView(APIView):
+class ConsultationCancelApi(APIView):
     permission_classes = [CanCancel]
 
     @doc.consultation_cancel
@@ -101,7 +105,7 @@ class ConsultationCancelView(APIView):
         return _answer(request, pk)
 
 
-class ConsultationRescheduleView(APIView):
+class ConsultationRescheduleApi(APIView):
     permission_classes = [CanReschedule]
 
     @doc.consultation_reschedule
@@ -119,7 +123,7 @@ class ConsultationRescheduleView(APIView):
         return run_idempotent(call=keyed_request(request, key=key), operation=reschedule)
 
 
-class ConsultationStartView(APIView):
+class ConsultationStartApi(APIView):
     permission_classes = [CanRunConsultation]
 
     @doc.consultation_start
@@ -128,7 +132,7 @@ class ConsultationStartView(APIView):
         return _answer(request, pk)
 
 
-class ConsultationCompleteView(APIView):
+class ConsultationCompleteApi(APIView):
     permission_classes = [CanRunConsultation]
 
     @doc.consultation_complete
@@ -137,7 +141,7 @@ class ConsultationCompleteView(APIView):
         return _answer(request, pk)
 
 
-class ConsultationNoShowView(APIView):
+class ConsultationNoShowApi(APIView):
     permission_classes = [CanMarkNoShow]
 
     @doc.consultation_no_show
@@ -146,7 +150,7 @@ class ConsultationNoShowView(APIView):
         return _answer(request, pk)
 
 
-class ConsultationNotesView(APIView):
+class ConsultationNotesApi(APIView):
     permission_classes = [CanRunConsultation]
 
     @doc.consultation_notes_write
@@ -166,7 +170,7 @@ class ConsultationNotesView(APIView):
         )
 
 
-class ConsultationPrescriptionView(APIView):
+class ConsultationPrescriptionApi(APIView):
     permission_classes = [CanRunConsultation]
 
     @doc.consultation_prescription_issue

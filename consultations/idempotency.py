@@ -48,7 +48,7 @@ from amrutam.common.metrics import IDEMPOTENT_REPLAYS
 from .errors import IdempotencyKeyInProgress, IdempotencyKeyRequired, IdempotencyKeyReused
 from .integrity import is_violation_of
 from .models import IdempotencyRecord
-from .selectors import idempotency_records_older_than
+from .selectors import idempotency_record_list_older_than
 
 logger = logging.getLogger("amrutam.idempotency")
 
@@ -260,7 +260,7 @@ def idempotency_records_purge(*, older_than: dt.datetime, batch_size: int = 5000
     # Small batches keep each DELETE's locks and WAL short on a large table.
     while True:
         batch = list(
-            idempotency_records_older_than(cutoff=older_than)
+            idempotency_record_list_older_than(cutoff=older_than)
             .order_by("pk")
             .values_list("pk", flat=True)[:batch_size]
         )

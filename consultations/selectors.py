@@ -69,7 +69,7 @@ def consultation_record_read(*, consultation: Consultation, actor: Any) -> None:
     )
 
 
-def consultation_read(*, user: Any, consultation_id: Any) -> Consultation:
+def consultation_get_recorded(*, user: Any, consultation_id: Any) -> Consultation:
     """The consultation as `consultation_get_visible` gives it, with the read on the access
     log (the one write a selector makes: reads of PHI are events). Raise NotFound."""
     consultation = consultation_get_visible(user=user, consultation_id=consultation_id)
@@ -84,6 +84,6 @@ def consultation_list_missed(*, started_before: dt.datetime) -> QuerySet[Consult
     ).order_by("slot__start_time")
 
 
-def idempotency_records_older_than(*, cutoff: dt.datetime) -> QuerySet[IdempotencyRecord]:
+def idempotency_record_list_older_than(*, cutoff: dt.datetime) -> QuerySet[IdempotencyRecord]:
     """Idempotency records created before `cutoff`: past their replay window."""
     return IdempotencyRecord.objects.filter(created_at__lt=cutoff)

@@ -23,7 +23,7 @@ from .selectors import (
     doctor_get_own,
     doctor_get_public,
     doctor_list_public,
-    schedule_rules_of,
+    schedule_rule_list,
     slot_list_own,
 )
 from .serializers import (
@@ -167,7 +167,7 @@ class MyScheduleApi(APIView):
     @doc.my_schedule_get
     def get(self, request: Request) -> Response:
         doctor = doctor_get_own(user=request.user)
-        rules = schedule_rules_of(doctor=doctor)
+        rules = schedule_rule_list(doctor=doctor)
         return success({"schedule": schedule_data(doctor=doctor, rules=rules)})
 
     @doc.my_schedule_update

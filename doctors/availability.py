@@ -25,7 +25,7 @@ from amrutam.common.contract.envelope import success_body
 from .cache import availability_version, version_key
 from .models import AvailabilitySlot
 from .scheduling import day_bounds_utc, today_in, zone
-from .selectors import bookable_slots, doctor_get_public
+from .selectors import doctor_get_public, slot_list_bookable
 
 logger = logging.getLogger("amrutam.cache")
 
@@ -101,7 +101,7 @@ def availability_body(
     today = today_in(tz, now)
     window = day_bounds_utc(start_date or today, days, tz)
     slots: list[AvailabilitySlot] = list(
-        bookable_slots(now=now)
+        slot_list_bookable(now=now)
         .filter(doctor=doctor, start_time__gte=window.start, start_time__lt=window.end)
         .order_by("start_time")
     )

@@ -39,7 +39,7 @@ class DirectoryFilters:
     ordering: str = DEFAULT_ORDERING
 
 
-def bookable_slots(*, now: dt.datetime) -> QuerySet[AvailabilitySlot]:
+def slot_list_bookable(*, now: dt.datetime) -> QuerySet[AvailabilitySlot]:
     """Slots a patient could book at `now`: free and not yet started."""
     return AvailabilitySlot.objects.filter(status=SlotStatus.AVAILABLE, start_time__gt=now)
 
@@ -51,7 +51,7 @@ def _with_next_slot(*, now: dt.datetime) -> QuerySet[DoctorProfile]:
     query (it uses the (doctor, status, start_time) index once per row).
     """
     soonest = (
-        bookable_slots(now=now)
+        slot_list_bookable(now=now)
         .filter(doctor=OuterRef("pk"))
         .order_by("start_time")
         .values("start_time")[:1]
@@ -86,7 +86,7 @@ def _available_on_q(day: dt.date, *, now: dt.datetime, doctors: QuerySet[DoctorP
     for name in zones:
         bounds = day_bounds_utc(day, 1, zone(name))
         has_slot = Exists(
-            bookable_slots(now=now).filter(
+            slot_list_bookable(now=now).filter(
                 doctor=OuterRef("pk"),
                 start_time__gte=bounds.start,
                 start_time__lt=bounds.end,
@@ -166,7 +166,7 @@ def slot_list_own(
     return slots.order_by("start_time", "id")
 
 
-def schedule_rules_of(*, doctor: DoctorProfile) -> list[ScheduleRule]:
+def schedule_rule_list(*, doctor: DoctorProfile) -> list[ScheduleRule]:
     """The doctor's weekly rules, by weekday then start."""
     return list(ScheduleRule.objects.filter(doctor=doctor).order_by("weekday", "start_minute"))
 
