@@ -100,13 +100,13 @@ RETRY_AFTER = OpenApiParameter(
     description="Seconds until the rate-limit window ends.",
 )
 
-# One meaning of a list's time window, on every list that has one.
+# One meaning of a list's time window, on every list that has one (contract/window.py).
 WINDOW_SEMANTICS = (
-    "`from` is inclusive, `to` exclusive. A date (YYYY-MM-DD) means that whole UTC day: "
-    "as `from` its first instant, as `to` the end of that day (the day is included). A "
-    "timestamp must carry an offset and is exact."
+    "Both ends are inclusive. A date (YYYY-MM-DD) means that whole UTC day: as `from` "
+    "its first instant, as `to` its last (the day is included). A timestamp must carry "
+    "an offset and counts that very instant."
 )
 FROM_TO_PARAMETERS = [
-    OpenApiParameter("from", str, description=f"Start (inclusive). {WINDOW_SEMANTICS}"),
-    OpenApiParameter("to", str, description=f"End (exclusive). {WINDOW_SEMANTICS}"),
+    OpenApiParameter("from", str, description=f"Start. {WINDOW_SEMANTICS}"),
+    OpenApiParameter("to", str, description=f"End. {WINDOW_SEMANTICS}"),
 ]
