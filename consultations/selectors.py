@@ -8,9 +8,11 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from accounts.models import Role
+from amrutam.common.drf.filtering import filtered
 from amrutam.common.exceptions import NotFound
 from audit.services import phi_access_record
 
+from .filters import ConsultationListFilter
 from .models import Consultation, ConsultationStatus, IdempotencyRecord
 
 
@@ -34,13 +36,9 @@ def consultation_list_visible_to(
 
     One query per page whatever its size: the slot is joined, nothing else is read.
     """
-    consultations = Consultation.objects.filter(consultation_visible_q(user)).select_related("slot")
-    if status:
-        consultations = consultations.filter(status=status)
-    if starts_from is not None:
-        consultations = consultations.filter(slot__start_time__gte=starts_from)
-    if starts_before is not None:
-        consultations = consultations.filter(slot__start_time__lt=starts_before)
+    visible = Consultation.objects.filter(consultation_visible_q(user)).select_related("slot")
+    values = {"status": status or None, "starts_from": starts_from, "starts_before": starts_before}
+    consultations = filtered(ConsultationListFilter, values, visible)
     return consultations.order_by("-slot__start_time", "-id")
 
 
