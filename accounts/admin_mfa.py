@@ -94,6 +94,9 @@ def _next_url(request: HttpRequest) -> str:
 def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     return {
         **admin.site.each_context(request),
+        # Nothing of the back office (not even its list of apps) before the second factor.
+        "available_apps": [],
+        "is_nav_sidebar_enabled": False,
         "next": request.POST.get("next") or request.GET.get("next") or "",
         **extra,
     }

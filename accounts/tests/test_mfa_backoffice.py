@@ -97,6 +97,7 @@ def test_staff_without_an_authenticator_enrol_before_anything_else(db):
     assert verify["Location"].startswith(ENROL)
     assert enrol.status_code == 200
     assert b"<svg" in enrol.content  # the QR code is drawn by the app, inline
+    assert b"app-accounts" not in enrol.content  # not even the list of apps
     assert b"http" not in enrol.content.split(b"<svg", 1)[1].split(b"</svg>", 1)[0].replace(
         b"http://www.w3.org/2000/svg", b""
     )
