@@ -3,7 +3,8 @@ module: only prose (`description`, `summary`) may change.
 
 `openapi_baseline.json` is the schema the API served before the envelopes, errors and
 pagination were defined once in `amrutam/common/contract/` (`manage.py spectacular
---format openapi-json`). Both schemas are compared with every `$ref` resolved, so the
+--format openapi-json`), regenerated since only for deliberate contract changes (the MFA
+endpoints, the login's `oneOf`, the user's MFA fields). Both schemas are compared with every `$ref` resolved, so the
 names of components (the three former copies of the pagination object) do not matter,
 only what a client receives. Two differences are normalised, both where the old schema
 held several spellings of one body:
