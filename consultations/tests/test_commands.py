@@ -30,7 +30,7 @@ def _run(*args: Any) -> str:
 @pytest.fixture
 def events(monkeypatch) -> list[tuple[str, str | None]]:
     """Business events written by the services, with the actor label bound at the time."""
-    from consultations import services
+    from consultations.services import lifecycle as services
 
     seen: list[tuple[str, str | None]] = []
     real = services.audit_event
