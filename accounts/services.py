@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
@@ -17,6 +16,7 @@ from django.db import IntegrityError, transaction
 from accounts.errors import CurrentPasswordIncorrect, EmailTaken, InvalidCredentials
 from accounts.models import PatientProfile, Role, User
 from accounts.selectors import user_get_by_email
+from accounts.signals import role_assigned
 from accounts.tokens import TokenPair, token_pair_for, token_revoke, tokens_revoke_all
 from amrutam.common.exceptions import PermissionDenied, ValidationFailed
 from amrutam.common.metrics import LOGIN_FAILURES
@@ -52,13 +52,9 @@ def _password_errors(password: str, user: User, field: str) -> None:
 def _ensure_role_profile(user: User) -> None:
     if user.role == Role.PATIENT:
         PatientProfile.objects.get_or_create(user=user)
-    elif user.role == Role.DOCTOR:
-        # Looked up by name: doctors depends on accounts, never the other way round.
-        doctor_profile = apps.get_model("doctors", "DoctorProfile")
-        if not doctor_profile.objects.filter(user=user).exists():
-            profile = doctor_profile(user=user, is_verified=False)
-            profile.full_clean()
-            profile.save()
+    # Other roles' profiles belong to the apps above accounts, which listen for this
+    # (doctors creates the DoctorProfile); it runs in the caller's transaction.
+    role_assigned.send(sender=User, user=user)
 
 
 def user_register(*, email: str, password: str, name: str, role: str = Role.PATIENT) -> User:
