@@ -13,12 +13,7 @@ from django.utils import timezone
 
 from amrutam.common.fields import EncryptedDateField, EncryptedTextField, blind_index_values
 from amrutam.common.models import BaseModel
-
-
-class Role(models.TextChoices):
-    PATIENT = "PATIENT", "Patient"
-    DOCTOR = "DOCTOR", "Doctor"
-    ADMIN = "ADMIN", "Admin"
+from amrutam.common.roles import Role as Role  # the enum every app imports from here
 
 
 class UserManager(BaseUserManager["User"]):
