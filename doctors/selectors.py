@@ -6,13 +6,14 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from amrutam.common.exceptions import NotFound
+from amrutam.common.typing import Actor
 
 from .models import AvailabilitySlot, DoctorProfile, ScheduleRule, SlotStatus
 from .scheduling import day_bounds_utc, today_in, zone
@@ -92,7 +93,7 @@ def _available_on_q(day: dt.date, *, now: dt.datetime, doctors: QuerySet[DoctorP
                 start_time__lt=bounds.end,
             )
         )
-        condition |= Q(timezone=name) & has_slot
+        condition |= cast(Q, Q(timezone=name) & has_slot)
     return condition
 
 
@@ -136,7 +137,7 @@ def doctor_get_by_id(*, doctor_id: Any, now: dt.datetime | None = None) -> Docto
     return doctor
 
 
-def doctor_get_own(*, user: Any, now: dt.datetime | None = None) -> DoctorProfile:
+def doctor_get_own(*, user: Actor, now: dt.datetime | None = None) -> DoctorProfile:
     """The calling doctor's own profile. Raise NotFound if the account has none."""
     doctor = _with_next_slot(now=now or timezone.now()).filter(user_id=user.pk).first()
     if doctor is None:

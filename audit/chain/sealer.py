@@ -8,6 +8,7 @@ import atexit
 import logging
 import os
 import threading
+from typing import cast
 
 from django.conf import settings
 from django.db import close_old_connections, connection, connections, transaction
@@ -79,10 +80,11 @@ def _seal_batch() -> int | None:
             .values_list("seq", "hash")
             .first()
         )
-        seq, prev_hash = last if last else (0, GENESIS_HASH)
+        # A sealed entry has both its seq and hash.
+        seq, prev_hash = cast(tuple[int, str], last) if last else (0, GENESIS_HASH)
         fields = [name for name in HASHED_FIELDS if name != "seq"]
         pending = AuditEntry.objects.filter(hash__isnull=True).order_by("id").values(*fields)
-        seals = []
+        seals: list[tuple[int, int, str, str]] = []
         for values in pending[:SEAL_BATCH]:
             seq += 1
             values["seq"] = seq

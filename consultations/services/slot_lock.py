@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
 
@@ -28,7 +28,11 @@ class LockedSlot:
 def _lock_slots_statement(vendor: str, count: int) -> tuple[str, tuple[list[Any], ...]]:
     """The SQL of `lock_slots` for `count` ids and each slot column's converters
     (cached per database vendor, which the SQL depends on)."""
-    quote = connection.ops.quote_name
+
+    def quote(name: str | None) -> str:
+        # Concrete fields and tables always have a name; the stubs allow None.
+        return connection.ops.quote_name(cast(str, name))
+
     slot, doctor = AvailabilitySlot._meta, DoctorProfile._meta
     user = doctor.get_field("user").related_model._meta
     columns = ", ".join(f"s.{quote(f.column)}" for f in slot.concrete_fields)
