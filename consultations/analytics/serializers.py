@@ -8,13 +8,12 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from audit.bounds import parse_bound
-from audit.serializers import _WindowSerializer
+from amrutam.common.contract.window import WindowSerializer, parse_bound
 
 MAX_ANALYTICS_DAYS = 366
 
 
-class AnalyticsFilterSerializer(_WindowSerializer):
+class AnalyticsFilterSerializer(WindowSerializer):
     DEFAULT_DAYS = 30
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
