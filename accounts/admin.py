@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import (
     AdminPasswordChangeForm,
@@ -157,7 +158,7 @@ class UserAdmin(BaseUserAdmin):
             **self.admin_site.each_context(request),
             "title": "Reset multi-factor authentication",
             "users": queryset,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
             "missing_reason": "apply" in request.POST,
             "opts": self.model._meta,
         }

@@ -114,7 +114,7 @@ def _limited(request: HttpRequest, check: Callable[[], Any]) -> HttpResponse | N
     try:
         check()
     except Throttled as exc:
-        return refused(request, status=429, retry_after=int(exc.wait or 60))
+        return refused(request, status=429, retry_after=int(getattr(exc, "wait", None) or 60))
     except ServiceUnavailable:
         return refused(request, status=503, retry_after=None)
     return None

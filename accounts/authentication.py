@@ -171,7 +171,7 @@ class JWTAuthentication(BaseJWTAuthentication):
     def authenticate(self, request: Any) -> Any:
         result = super().authenticate(request)
         if result is not None:
-            user = result[0]
+            user: Any = result[0]
             if user.role in settings.MFA_REQUIRED_ROLES and not user.mfa_enabled:
                 view = (getattr(request, "parser_context", None) or {}).get("view")
                 if not getattr(view, "mfa_enrollment_exempt", False):

@@ -4,10 +4,10 @@ module: only prose (`description`, `summary`) may change.
 `openapi_baseline.json` is the schema the API served before the envelopes, errors and
 pagination were defined once in `amrutam/common/contract/` (`manage.py spectacular
 --format openapi-json`), regenerated since only for deliberate contract changes (the MFA
-endpoints, the login's `oneOf`, the user's MFA fields). Both schemas are compared with every `$ref` resolved, so the
-names of components (the three former copies of the pagination object) do not matter,
-only what a client receives. Two differences are normalised, both where the old schema
-held several spellings of one body:
+endpoints, the login's `oneOf`, the user's MFA fields). Both schemas are compared with
+every `$ref` resolved, so the names of components (the three former copies of the
+pagination object) do not matter, only what a client receives. Two differences are
+normalised, both where the old schema held several spellings of one body:
 
 - every error answer is the one error envelope: it is compared by its keys and required
   keys. The old schema had five spellings of it (the shared `ApiError` and one copy per
