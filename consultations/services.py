@@ -23,6 +23,7 @@ from amrutam.common.metrics import BOOKING_CONFLICTS, BOOKINGS
 from audit.services import audit_event, tracked_update
 from doctors.cache import invalidate_availability
 from doctors.models import AvailabilitySlot, DoctorProfile, SlotStatus
+from notifications import outbox
 
 from .errors import PrescriptionExists, SlotUnavailable
 from .integrity import is_violation_of
@@ -195,6 +196,7 @@ def consultation_book(
             changes={"status": [None, ConsultationStatus.PENDING], "slotId": [None, str(slot.pk)]},
             actor=patient,
         )
+        outbox.record("consultation.booked", consultation)
         invalidate_availability(slot.doctor_id)
         transaction.on_commit(BOOKINGS.inc)
     return consultation
@@ -268,6 +270,7 @@ def consultation_cancel(
         consultation.save()
         _set_slot_status(slot, freed)
         _status_event(consultation, action="consultation.cancelled", old=old, actor=cancelled_by)
+        outbox.record("consultation.cancelled", consultation)
         invalidate_availability(consultation.doctor_id)
     return consultation
 
@@ -310,6 +313,7 @@ def consultation_reschedule(
             changes={"slotId": [str(old_slot.pk), str(new_slot.pk)]},
             actor=rescheduled_by,
         )
+        outbox.record("consultation.rescheduled", consultation)
         invalidate_availability(consultation.doctor_id)
     return consultation
 
@@ -330,6 +334,7 @@ def consultation_start(*, consultation_id: Any, started_by: Any) -> Consultation
         consultation.started_at = now
         consultation.save(update_fields=["status", "started_at", "updated_at"])
         _status_event(consultation, action="consultation.started", old=old, actor=started_by)
+        outbox.record("consultation.started", consultation)
     return consultation
 
 
@@ -345,6 +350,7 @@ def consultation_complete(*, consultation_id: Any, completed_by: Any) -> Consult
         consultation.completed_at = timezone.now()
         consultation.save(update_fields=["status", "completed_at", "updated_at"])
         _status_event(consultation, action="consultation.completed", old=old, actor=completed_by)
+        outbox.record("consultation.completed", consultation)
     return consultation
 
 
@@ -365,6 +371,7 @@ def consultation_mark_no_show(*, consultation_id: Any, marked_by: Any) -> Consul
         consultation.status = ConsultationStatus.NO_SHOW
         consultation.save(update_fields=["status", "updated_at"])
         _status_event(consultation, action="consultation.no_show", old=old, actor=marked_by)
+        outbox.record("consultation.no_show", consultation)
     return consultation
 
 
@@ -455,4 +462,5 @@ def consultation_prescription_issue(
             changes={"prescription": [None, str(prescription.pk)], "itemCount": len(items)},
             actor=issued_by,
         )
+        outbox.record("prescription.issued", consultation)
     return prescription
