@@ -61,10 +61,13 @@ def check_cache() -> bool:
 
 
 def check_broker() -> bool:
-    """The Celery broker (Redis) answers a PING within a second."""
+    """The Celery broker (Redis) answers a PING within its socket timeouts."""
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
     try:
         client = redis.Redis.from_url(
-            settings.CELERY_BROKER_URL, socket_connect_timeout=1.0, socket_timeout=1.0
+            settings.CELERY_BROKER_URL,
+            socket_connect_timeout=options["socket_connect_timeout"],
+            socket_timeout=options["socket_timeout"],
         )
         try:
             return bool(client.ping())

@@ -108,7 +108,8 @@ def post(target: Target, body: bytes, headers: dict[str, str]) -> int:
     connection = cls(target.host, target.port, address, timeout)
     # The socket timeout bounds each wait; this bounds the whole exchange, so a receiver
     # that answers one byte at a time still cannot hold the worker.
-    watchdog = threading.Timer(timeout, _cut, args=(connection,))
+    cut = threading.Event()
+    watchdog = threading.Timer(timeout, _cut, args=(connection, cut))
     watchdog.daemon = True
     watchdog.start()
     try:
@@ -116,12 +117,17 @@ def post(target: Target, body: bytes, headers: dict[str, str]) -> int:
         response = connection.getresponse()
         response.read(4096)
         return response.status
+    except (OSError, http.client.HTTPException) as exc:
+        if cut.is_set():
+            raise TimeoutError("The receiver did not answer in time.") from exc
+        raise
     finally:
         watchdog.cancel()
         connection.close()
 
 
-def _cut(connection: http.client.HTTPConnection) -> None:
+def _cut(connection: http.client.HTTPConnection, cut: threading.Event) -> None:
+    cut.set()
     sock = connection.sock
     if sock is not None:
         try:

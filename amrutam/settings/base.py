@@ -241,8 +241,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # and the outbox sweep hands the rows over later.
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=1.0),
-    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
+    "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=0.5),
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1.0),
     "visibility_timeout": 3600,
 }
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
@@ -267,7 +267,7 @@ JOB_SCHEDULES = {
 # --- Email ------------------------------------------------------------------------
 # EMAIL_URL (smtp://user:pass@host:587, smtp+tls://..., consolemail://) or the console
 # backend; production refuses to start on the console backend.
-EMAIL_URL = env("EMAIL_URL", default="consolemail://")
+EMAIL_URL = env("EMAIL_URL", default="") or "consolemail://"
 vars().update(env.email_url_config(EMAIL_URL))
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Amrutam <no-reply@amrutam.example>")
@@ -349,6 +349,8 @@ SPECTACULAR_SETTINGS = {
     ],
     "ENUM_NAME_OVERRIDES": {
         "ConsultationStatusEnum": "consultations.models.ConsultationStatus",
+        "WebhookEventEnum": "notifications.models.WEBHOOK_EVENTS",
+        "DeliveryStatusEnum": "notifications.models.DeliveryStatus",
         # The envelopes' `status` values (API.md § Conventions).
         "SuccessStatusEnum": ["success"],
         "FailStatusEnum": ["fail", "error"],

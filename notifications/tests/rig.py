@@ -126,6 +126,7 @@ class Receiver:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        self.server.block_on_close = False
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/amrutam?x=1"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
