@@ -127,8 +127,10 @@ def retry_wait(attempt: int) -> dt.timedelta | None:
     if attempt > len(schedule):
         return None
     base = schedule[attempt - 1]
-    # Jitter spreads the retries of many deliveries that failed together.
-    return dt.timedelta(seconds=base * (1 + random.uniform(0, settings.WEBHOOK_RETRY_JITTER)))
+    # Jitter spreads the retries of many deliveries that failed together; it guards
+    # nothing, so a non-cryptographic generator is right.
+    stretch = random.uniform(0, settings.WEBHOOK_RETRY_JITTER)  # nosec B311
+    return dt.timedelta(seconds=base * (1 + stretch))
 
 
 def _send(delivery: WebhookDelivery, now: dt.datetime) -> tuple[int | None, str]:

@@ -244,6 +244,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=0.5),
     "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1.0),
     "visibility_timeout": 3600,
+    # kombu's own reconnect loop before a publish gives up: one quick retry (a pooled
+    # connection may be stale after a broker restart), not the default seconds of backoff.
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
 }
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
 CELERY_BEAT_SCHEDULER = "notifications.beat:LockingScheduler"
