@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from amrutam.common.drf import success, validated
+from amrutam.common.contract.envelope import success
+from amrutam.common.drf.validation import validated
 from amrutam.common.exceptions import NotFound
 from audit.permissions import IsClinicAdmin
 
-from . import openapi, selectors, webhooks
+from . import openapi as doc
+from . import selectors, webhooks
 from .models import WebhookEndpoint
 from .serializers import (
     DeliveryOutputSerializer,
@@ -23,8 +24,6 @@ from .serializers import (
     WebhookOutputSerializer,
     WebhookUpdateInputSerializer,
 )
-
-TAGS = ["webhooks"]
 
 
 def _endpoint(webhook_id: Any) -> WebhookEndpoint:
@@ -38,25 +37,12 @@ class WebhookListApi(GenericAPIView):
     permission_classes = [IsAuthenticated, IsClinicAdmin]
     list_name = "webhooks"
 
-    @extend_schema(
-        operation_id="admin_webhooks_list",
-        summary="Webhook endpoints, oldest first",
-        parameters=openapi.PAGE_PARAMETERS,
-        responses={200: openapi.WEBHOOK_PAGE, **openapi.errors(400, 401, 403)},
-        tags=TAGS,
-    )
+    @doc.webhook_list
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(selectors.webhook_list())
         return self.get_paginated_response(WebhookOutputSerializer(page, many=True).data)
 
-    @extend_schema(
-        operation_id="admin_webhooks_create",
-        summary="Register a webhook endpoint; its secret is shown in this answer only",
-        description=openapi.DELIVERY_HELP,
-        request=WebhookCreateInputSerializer,
-        responses={201: openapi.WEBHOOK_CREATED, **openapi.errors(400, 401, 403)},
-        tags=TAGS,
-    )
+    @doc.webhook_create
     def post(self, request: Request) -> Response:
         data = validated(WebhookCreateInputSerializer, request.data)
         created = webhooks.webhook_create(
@@ -72,22 +58,11 @@ class WebhookListApi(GenericAPIView):
 class WebhookDetailApi(APIView):
     permission_classes = [IsAuthenticated, IsClinicAdmin]
 
-    @extend_schema(
-        operation_id="admin_webhooks_retrieve",
-        summary="One webhook endpoint (without its secret)",
-        responses={200: openapi.WEBHOOK, **openapi.errors(401, 403, 404)},
-        tags=TAGS,
-    )
+    @doc.webhook_retrieve
     def get(self, request: Request, webhook_id: Any) -> Response:
         return success({"webhook": WebhookOutputSerializer(_endpoint(webhook_id)).data})
 
-    @extend_schema(
-        operation_id="admin_webhooks_update",
-        summary="Change a webhook endpoint's url, events or isActive",
-        request=WebhookUpdateInputSerializer,
-        responses={200: openapi.WEBHOOK, **openapi.errors(400, 401, 403, 404)},
-        tags=TAGS,
-    )
+    @doc.webhook_update
     def patch(self, request: Request, webhook_id: Any) -> Response:
         endpoint = _endpoint(webhook_id)
         data = validated(WebhookUpdateInputSerializer, request.data)
@@ -99,12 +74,7 @@ class WebhookDetailApi(APIView):
         )
         return success({"webhook": WebhookOutputSerializer(endpoint).data})
 
-    @extend_schema(
-        operation_id="admin_webhooks_destroy",
-        summary="Remove a webhook endpoint and its delivery log",
-        responses={204: None, **openapi.errors(401, 403, 404)},
-        tags=TAGS,
-    )
+    @doc.webhook_destroy
     def delete(self, request: Request, webhook_id: Any) -> Response:
         webhooks.webhook_delete(endpoint=_endpoint(webhook_id), deleted_by=request.user)
         return Response(status=204)
@@ -114,14 +84,7 @@ class WebhookDeliveryListApi(GenericAPIView):
     permission_classes = [IsAuthenticated, IsClinicAdmin]
     list_name = "deliveries"
 
-    @extend_schema(
-        operation_id="admin_webhooks_deliveries_list",
-        summary="A webhook endpoint's deliveries, newest first",
-        description=openapi.DELIVERY_HELP,
-        parameters=openapi.PAGE_PARAMETERS,
-        responses={200: openapi.DELIVERY_PAGE, **openapi.errors(400, 401, 403, 404)},
-        tags=TAGS,
-    )
+    @doc.delivery_list
     def get(self, request: Request, webhook_id: Any) -> Response:
         endpoint = _endpoint(webhook_id)
         page = self.paginate_queryset(selectors.delivery_list_for(endpoint=endpoint))

@@ -1,86 +1,101 @@
-"""OpenAPI pieces of the webhook admin API: envelopes and error answers."""
+"""The OpenAPI declarations of the webhook admin API (notifications/api.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+from drf_spectacular.utils import extend_schema
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
-from rest_framework import serializers
+from amrutam.common.contract.openapi import (
+    PAGE_PARAMETERS,
+    envelope,
+    error_responses,
+    page_envelope,
+)
 
 from .serializers import (
     DeliveryOutputSerializer,
     WebhookCreatedOutputSerializer,
+    WebhookCreateInputSerializer,
     WebhookOutputSerializer,
+    WebhookUpdateInputSerializer,
 )
 
-ERROR_DESCRIPTIONS = {
-    400: "validation_error: an invalid URL (not https, private or loopback address, "
-    "unresolvable host) or an unknown event (see `errors`).",
-    401: "not_authenticated / token_invalid.",
-    403: "permission_denied: not an ADMIN.",
-    404: "not_found.",
-}
-
-ErrorSerializer = inline_serializer(
-    name="WebhooksErrorEnvelope",
-    fields={
-        "status": serializers.ChoiceField(choices=["fail", "error"]),
-        "code": serializers.CharField(),
-        "message": serializers.CharField(),
-        "errors": serializers.DictField(
-            child=serializers.ListField(child=serializers.CharField()), required=False
-        ),
-        "requestId": serializers.CharField(),
-    },
+TAGS = ["webhooks"]
+BAD_INPUT = (
+    "`validation_error`: an invalid URL (not https, a private, loopback or link-local "
+    "address, an unresolvable host, credentials in it) or an unknown event (see `errors`)."
 )
-
-
-def errors(*statuses: int) -> dict[int, OpenApiResponse]:
-    return {
-        status: OpenApiResponse(response=ErrorSerializer, description=ERROR_DESCRIPTIONS[status])
-        for status in statuses
-    }
-
-
-def envelope(name: str, data_fields: dict[str, Any]) -> Any:
-    return inline_serializer(
-        name=name,
-        fields={
-            "status": serializers.ChoiceField(choices=["success"]),
-            "data": inline_serializer(name=f"{name}Data", fields=data_fields),
-        },
-    )
-
-
-PAGINATION = inline_serializer(
-    name="WebhooksPagination",
-    fields={
-        "page": serializers.IntegerField(),
-        "pageSize": serializers.IntegerField(),
-        "total": serializers.IntegerField(),
-        "totalPages": serializers.IntegerField(),
-    },
-)
-PAGE_PARAMETERS = [
-    OpenApiParameter("page", int, description="1-based page number (default 1)."),
-    OpenApiParameter("pageSize", int, description="Items per page, 1-100 (default 20)."),
-]
-
-WEBHOOK_PAGE = envelope(
-    "WebhookPageEnvelope",
-    {"webhooks": WebhookOutputSerializer(many=True), "pagination": PAGINATION},
-)
-WEBHOOK = envelope("WebhookEnvelope", {"webhook": WebhookOutputSerializer()})
-WEBHOOK_CREATED = envelope("WebhookCreatedEnvelope", {"webhook": WebhookCreatedOutputSerializer()})
-DELIVERY_PAGE = envelope(
-    "WebhookDeliveryPageEnvelope",
-    {"deliveries": DeliveryOutputSerializer(many=True), "pagination": PAGINATION},
-)
+NOT_ADMIN = "`permission_denied`: not an ADMIN."
 DELIVERY_HELP = (
-    "A delivery is `POST url` with `{id, event, createdAt, data}` and the headers "
-    "X-Amrutam-Event, X-Amrutam-Delivery (unique, for the receiver's dedup), "
-    "X-Amrutam-Timestamp and X-Amrutam-Signature: `sha256=` + hex HMAC-SHA256 of "
-    '"<timestamp>.<body>" (the raw body bytes) with the secret. A 2xx ends it; anything '
+    "A delivery is `POST url` with `{id, event, createdAt, data}` (`id` is the event's, "
+    "`data` holds ids and statuses only) and the headers X-Amrutam-Event, "
+    "X-Amrutam-Delivery (the delivery's id, unique: the receiver's dedup key), "
+    "X-Amrutam-Timestamp (Unix seconds) and X-Amrutam-Signature: `sha256=` + hex "
+    'HMAC-SHA256 of "<timestamp>.<raw body>" with the secret. A 2xx ends it; anything '
     "else, a redirect included (never followed), is retried after 1 min, 5 min, 30 min, "
-    "2 h and 12 h (each up to 10% later), then the delivery is FAILED."
+    "2 h and 12 h (each up to 10% later), then the delivery is FAILED. Statuses: PENDING "
+    "(not tried yet), SENDING, RETRYING, DELIVERED, FAILED."
+)
+
+WEBHOOK = envelope("WebhookEnvelope", {"webhook": WebhookOutputSerializer()})
+
+webhook_list = extend_schema(
+    operation_id="admin_webhooks_list",
+    summary="Webhook endpoints, oldest first (without their secrets)",
+    parameters=PAGE_PARAMETERS,
+    responses={
+        200: page_envelope("WebhookPageEnvelope", "webhooks", WebhookOutputSerializer(many=True)),
+        **error_responses(400, 401, 403, s403=NOT_ADMIN),
+    },
+    tags=TAGS,
+)
+
+webhook_create = extend_schema(
+    operation_id="admin_webhooks_create",
+    summary="Register a webhook endpoint; its secret is in this answer only",
+    description=DELIVERY_HELP,
+    request=WebhookCreateInputSerializer,
+    responses={
+        201: envelope("WebhookCreatedEnvelope", {"webhook": WebhookCreatedOutputSerializer()}),
+        **error_responses(400, 401, 403, s400=BAD_INPUT, s403=NOT_ADMIN),
+    },
+    tags=TAGS,
+)
+
+webhook_retrieve = extend_schema(
+    operation_id="admin_webhooks_retrieve",
+    summary="One webhook endpoint (without its secret)",
+    responses={200: WEBHOOK, **error_responses(401, 403, 404, s403=NOT_ADMIN)},
+    tags=TAGS,
+)
+
+webhook_update = extend_schema(
+    operation_id="admin_webhooks_update",
+    summary="Change a webhook endpoint's url, events or isActive",
+    request=WebhookUpdateInputSerializer,
+    responses={
+        200: WEBHOOK,
+        **error_responses(400, 401, 403, 404, s400=BAD_INPUT, s403=NOT_ADMIN),
+    },
+    tags=TAGS,
+)
+
+webhook_destroy = extend_schema(
+    operation_id="admin_webhooks_destroy",
+    summary="Remove a webhook endpoint and its delivery log",
+    responses={204: None, **error_responses(401, 403, 404, s403=NOT_ADMIN)},
+    tags=TAGS,
+)
+
+delivery_list = extend_schema(
+    operation_id="admin_webhooks_deliveries_list",
+    summary="A webhook endpoint's deliveries, newest first",
+    description=DELIVERY_HELP,
+    parameters=PAGE_PARAMETERS,
+    responses={
+        200: page_envelope(
+            "WebhookDeliveryPageEnvelope", "deliveries", DeliveryOutputSerializer(many=True)
+        ),
+        **error_responses(400, 401, 403, 404, s403=NOT_ADMIN),
+    },
+    tags=TAGS,
 )
