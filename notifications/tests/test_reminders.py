@@ -214,3 +214,23 @@ def test_emails_arrive_through_smtp_with_text_and_html(slot_in, booked, patient,
     types = [p.get_content_type() for p in message.walk()]
     assert "text/plain" in types and "text/html" in types
     assert PHI_REASON not in bodies(message)
+
+
+def test_an_email_whose_worker_died_mid_send_is_sent_again_once(slot_in, booked, mail):
+    consultation = booked(slot_in(dt.timedelta(hours=30)))
+    dispatch_all()
+    email = Notification.objects.get(
+        consultation_id=consultation.pk, kind=NotificationKind.BOOKING_CONFIRMED
+    )
+    lease = timezone.now() + dt.timedelta(seconds=120)
+    Notification.objects.filter(pk=email.pk).update(
+        status=SendStatus.SENDING, attempts=1, lease_until=lease
+    )
+
+    during_lease = notification_send(notification_id=email.pk)
+    after_lease = lease + dt.timedelta(seconds=1)
+    outcomes = [notification_send(notification_id=email.pk, now=after_lease) for _ in range(2)]
+
+    assert during_lease == "not_claimed"
+    assert outcomes == ["sent", "not_claimed"]
+    assert mail.count() == 1
