@@ -10,13 +10,15 @@ from django.db.models import Q, QuerySet
 from accounts.models import Role
 from amrutam.common.drf.filtering import filtered
 from amrutam.common.exceptions import NotFound
+from amrutam.common.typing import Actor
 from audit.services import phi_access_record
+from notifications.sources import ConsultationFacts
 
 from .filters import ConsultationListFilter
 from .models import Consultation, ConsultationStatus, IdempotencyRecord
 
 
-def consultation_visible_q(user: Any) -> Q:
+def consultation_visible_q(user: Actor) -> Q:
     """The consultations `user` may see: a patient's own, a doctor's own, every one for admins."""
     if user.role == Role.ADMIN:
         return Q()
@@ -27,7 +29,7 @@ def consultation_visible_q(user: Any) -> Q:
 
 def consultation_list_visible_to(
     *,
-    user: Any,
+    user: Actor,
     status: str | None = None,
     starts_from: dt.datetime | None = None,
     starts_before: dt.datetime | None = None,
@@ -42,7 +44,7 @@ def consultation_list_visible_to(
     return consultations.order_by("-slot__start_time", "-id")
 
 
-def consultation_get_visible(*, user: Any, consultation_id: Any) -> Consultation:
+def consultation_get_visible(*, user: Actor, consultation_id: Any) -> Consultation:
     """The consultation with its slot, notes and prescription. Raise NotFound if `user`
     may not see it (another user's consultation is indistinguishable from none)."""
     consultation = (
@@ -56,7 +58,7 @@ def consultation_get_visible(*, user: Any, consultation_id: Any) -> Consultation
     return consultation
 
 
-def consultation_record_read(*, consultation: Consultation, actor: Any) -> None:
+def consultation_record_read(*, consultation: Consultation, actor: Actor) -> None:
     """Put on the access log that `actor` was shown this consultation's health information."""
     phi_access_record(
         action="consultation.viewed",
@@ -67,7 +69,7 @@ def consultation_record_read(*, consultation: Consultation, actor: Any) -> None:
     )
 
 
-def consultation_get_recorded(*, user: Any, consultation_id: Any) -> Consultation:
+def consultation_get_recorded(*, user: Actor, consultation_id: Any) -> Consultation:
     """The consultation as `consultation_get_visible` gives it, with the read on the access
     log (the one write a selector makes: reads of PHI are events). Raise NotFound."""
     consultation = consultation_get_visible(user=user, consultation_id=consultation_id)
@@ -85,3 +87,20 @@ def consultation_list_missed(*, started_before: dt.datetime) -> QuerySet[Consult
 def idempotency_record_list_older_than(*, cutoff: dt.datetime) -> QuerySet[IdempotencyRecord]:
     """Idempotency records created before `cutoff`: past their replay window."""
     return IdempotencyRecord.objects.filter(created_at__lt=cutoff)
+
+
+def consultation_facts(consultation_id: Any) -> ConsultationFacts:
+    """What emails and reminders may know of a consultation: times, status, parties."""
+    consultation = Consultation.objects.select_related("slot", "doctor__user").get(
+        pk=consultation_id
+    )
+    return ConsultationFacts(
+        id=consultation.pk,
+        status=consultation.status,
+        patient_id=consultation.patient_id,
+        doctor_user_id=consultation.doctor.user_id,
+        doctor_name=consultation.doctor.user.name,
+        doctor_time_zone=consultation.doctor.timezone or "UTC",
+        start=consultation.slot.start_time,
+        end=consultation.slot.end_time,
+    )

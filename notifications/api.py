@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from amrutam.common.contract.envelope import success
 from amrutam.common.drf.validation import validated
 from amrutam.common.exceptions import NotFound
-from audit.permissions import IsClinicAdmin
+from amrutam.common.permissions import IsAdmin
 
 from . import openapi as doc
 from . import selectors, webhooks
@@ -34,7 +34,7 @@ def _endpoint(webhook_id: Any) -> WebhookEndpoint:
 
 
 class WebhookListApi(GenericAPIView):
-    permission_classes = [IsAuthenticated, IsClinicAdmin]
+    permission_classes = [IsAuthenticated, IsAdmin]
     list_name = "webhooks"
 
     @doc.webhook_list
@@ -56,7 +56,7 @@ class WebhookListApi(GenericAPIView):
 
 
 class WebhookDetailApi(APIView):
-    permission_classes = [IsAuthenticated, IsClinicAdmin]
+    permission_classes = [IsAuthenticated, IsAdmin]
 
     @doc.webhook_retrieve
     def get(self, request: Request, webhook_id: Any) -> Response:
@@ -81,7 +81,7 @@ class WebhookDetailApi(APIView):
 
 
 class WebhookDeliveryListApi(GenericAPIView):
-    permission_classes = [IsAuthenticated, IsClinicAdmin]
+    permission_classes = [IsAuthenticated, IsAdmin]
     list_name = "deliveries"
 
     @doc.delivery_list

@@ -13,6 +13,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from .models import REMINDER_OFFSETS, Notification, NotificationKind
+from .sources import ConsultationFacts
 
 SUBJECTS = {
     NotificationKind.BOOKING_CONFIRMED: "Your consultation is booked",
@@ -35,23 +36,22 @@ def _local(moment: dt.datetime, zone: str) -> str:
     return f"{local:%A %d %B %Y, %H:%M} ({zone})"
 
 
-def email_context(notification: Notification, consultation: Any) -> dict[str, Any]:
-    """Everything a template may show; nothing clinical is in it."""
-    slot = consultation.slot
-    doctor_zone = consultation.doctor.timezone or "UTC"
-    patient_zone = settings.PATIENT_TIME_ZONE
+def email_context(notification: Notification, consultation: ConsultationFacts) -> dict[str, Any]:
+    """Everything a template may show; nothing clinical is in it (nor in the facts)."""
     return {
         "recipient_name": notification.recipient.name,
-        "doctor_name": consultation.doctor.user.name,
-        "patient_time": _local(slot.start_time, patient_zone),
-        "doctor_time": _local(slot.start_time, doctor_zone),
-        "duration_minutes": int((slot.end_time - slot.start_time).total_seconds() // 60),
-        "link": settings.CONSULTATION_LINK_TEMPLATE.format(id=consultation.pk),
+        "doctor_name": consultation.doctor_name,
+        "patient_time": _local(consultation.start, settings.PATIENT_TIME_ZONE),
+        "doctor_time": _local(consultation.start, consultation.doctor_time_zone),
+        "duration_minutes": int((consultation.end - consultation.start).total_seconds() // 60),
+        "link": settings.CONSULTATION_LINK_TEMPLATE.format(id=consultation.id),
         "hours_before": REMINDER_OFFSETS.get(notification.kind, 0) // 60,
     }
 
 
-def render_email(notification: Notification, consultation: Any) -> EmailMultiAlternatives:
+def render_email(
+    notification: Notification, consultation: ConsultationFacts
+) -> EmailMultiAlternatives:
     kind = NotificationKind(notification.kind)
     template = TEMPLATES.get(kind, kind.value)
     context = email_context(notification, consultation)

@@ -9,7 +9,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -25,6 +24,7 @@ from .models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from .sources import ConsultationFacts, consultation_facts
 
 logger = logging.getLogger("amrutam.notifications")
 
@@ -59,21 +59,15 @@ class Dispatched:
     delivery_ids: list[Any] = field(default_factory=list)
 
 
-def _consultation(consultation_id: Any) -> Any:
-    # Known by label: consultations calls into this app, never the other way round.
-    model = apps.get_model("consultations", "Consultation")
-    return model.objects.select_related("slot", "doctor__user", "patient").get(pk=consultation_id)
+def _recipient_id(consultation: ConsultationFacts, who: str) -> Any:
+    return consultation.patient_id if who == PATIENT else consultation.doctor_user_id
 
 
-def _recipient_id(consultation: Any, who: str) -> Any:
-    return consultation.patient_id if who == PATIENT else consultation.doctor.user_id
-
-
-def _plan_reminders(event: OutboxEvent, consultation: Any, now: dt.datetime) -> None:
+def _plan_reminders(event: OutboxEvent, consultation: ConsultationFacts, now: dt.datetime) -> None:
     """Reminders for the consultation's current start; a move re-plans unsent and sent
     ones alike for the new start, and drops those whose moment has already passed."""
-    start = consultation.slot.start_time
-    rows = Notification.objects.filter(consultation_id=consultation.pk)
+    start = consultation.start
+    rows = Notification.objects.filter(consultation_id=consultation.id)
     for kind, minutes in REMINDER_OFFSETS.items():
         send_after = start - dt.timedelta(minutes=minutes)
         if send_after < event.created_at:
@@ -85,7 +79,7 @@ def _plan_reminders(event: OutboxEvent, consultation: Any, now: dt.datetime) -> 
         Notification.objects.bulk_create(
             [
                 Notification(
-                    consultation_id=consultation.pk,
+                    consultation_id=consultation.id,
                     kind=kind,
                     recipient_id=consultation.patient_id,
                     planned_for=start,
@@ -106,13 +100,13 @@ def _plan_reminders(event: OutboxEvent, consultation: Any, now: dt.datetime) -> 
         )
 
 
-def _plan_emails(event: OutboxEvent, consultation: Any, now: dt.datetime) -> None:
-    start = consultation.slot.start_time
+def _plan_emails(event: OutboxEvent, consultation: ConsultationFacts, now: dt.datetime) -> None:
+    start = consultation.start
     planned = EVENT_EMAILS.get(event.event, {})
     Notification.objects.bulk_create(
         [
             Notification(
-                consultation_id=consultation.pk,
+                consultation_id=consultation.id,
                 kind=kind,
                 recipient_id=_recipient_id(consultation, who),
                 planned_for=start,
@@ -124,7 +118,7 @@ def _plan_emails(event: OutboxEvent, consultation: Any, now: dt.datetime) -> Non
     )
     if event.event == "consultation.rescheduled":
         Notification.objects.filter(
-            consultation_id=consultation.pk, kind=NotificationKind.RESCHEDULED
+            consultation_id=consultation.id, kind=NotificationKind.RESCHEDULED
         ).exclude(planned_for=start).update(
             status=SendStatus.PENDING,
             planned_for=start,
@@ -138,7 +132,7 @@ def _plan_emails(event: OutboxEvent, consultation: Any, now: dt.datetime) -> Non
         _plan_reminders(event, consultation, now)
     elif event.event in ENDING_EVENTS:
         Notification.objects.filter(
-            consultation_id=consultation.pk,
+            consultation_id=consultation.id,
             kind__in=list(REMINDER_OFFSETS),
             status=SendStatus.PENDING,
         ).update(status=SendStatus.SKIPPED, updated_at=now)
@@ -168,7 +162,7 @@ def event_dispatch(*, event_id: Any, now: dt.datetime | None = None) -> Dispatch
         )
         if event is None:
             return Dispatched()
-        consultation = _consultation(event.consultation_id)
+        consultation = consultation_facts(event.consultation_id)
         _plan_emails(event, consultation, now)
         delivery_ids = _plan_deliveries(event)
         event.dispatched_at = now
@@ -198,12 +192,14 @@ def _finish(pk: Any, lease: dt.datetime, **values: Any) -> bool:
     )
 
 
-def _not_due_reason(notification: Notification, consultation: Any, now: dt.datetime) -> str:
+def _not_due_reason(
+    notification: Notification, consultation: ConsultationFacts, now: dt.datetime
+) -> str:
     if notification.kind not in REMINDER_OFFSETS:
         return ""
-    if consultation.status != "PENDING" or now >= consultation.slot.start_time:
+    if consultation.status != "PENDING" or now >= consultation.start:
         return "skip"
-    if consultation.slot.start_time != notification.planned_for:
+    if consultation.start != notification.planned_for:
         return "moved"
     return ""
 
@@ -217,14 +213,14 @@ def notification_send(*, notification_id: Any, now: dt.datetime | None = None) -
     if not _claim(Notification, notification_id, ready=ready, now=now, lease=lease):
         return "not_claimed"
     notification = Notification.objects.select_related("recipient").get(pk=notification_id)
-    consultation = _consultation(notification.consultation_id)
+    consultation = consultation_facts(notification.consultation_id)
 
     reason = _not_due_reason(notification, consultation, now)
     if reason == "skip":
         _finish(notification.pk, lease, status=SendStatus.SKIPPED)
         return "skipped"
     if reason == "moved":
-        start = consultation.slot.start_time
+        start = consultation.start
         _finish(
             notification.pk,
             lease,

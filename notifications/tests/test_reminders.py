@@ -18,6 +18,7 @@ from consultations.services import (
 from notifications.emails import render_email
 from notifications.models import Notification, NotificationKind, OutboxEvent, SendStatus
 from notifications.services import event_dispatch, notification_send
+from notifications.sources import consultation_facts
 
 from .conftest import PHI_REASON
 from .rig import bodies
@@ -164,7 +165,7 @@ def test_no_email_of_any_kind_shows_reason_notes_diagnosis_or_medicine(
             planned_for=consultation.slot.start_time,
             send_after=timezone.now(),
         )
-        message = render_email(notification, consultation)
+        message = render_email(notification, consultation_facts(consultation.pk))
         text = message.body + "".join(content for content, _ in message.alternatives)
         assert not [s for s in secrets if s in text], kind
         assert str(consultation.pk) in text
