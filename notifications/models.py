@@ -67,7 +67,7 @@ class NotificationKind(models.TextChoices):
 
 
 # Reminder kind -> minutes before the start.
-REMINDER_OFFSETS = {
+REMINDER_OFFSETS: dict[str, int] = {
     NotificationKind.REMINDER_24H: 24 * 60,
     NotificationKind.REMINDER_1H: 60,
 }
