@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-dev migrate seed lint format check bench fuzz soak clean
+.PHONY: run test install install-dev migrate seed lint format check bench fuzz soak clean worker beat
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,16 @@ seed: migrate
 ## unless DATABASE_URL / REDIS_URL are set).
 run: seed
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## Background work (Celery, broker = CELERY_BROKER_URL or REDIS_URL): the worker sends
+## emails and webhooks; beat runs the recurring jobs of JOB_SCHEDULES (several beats may
+## run: each job still runs once per tick). Both need DATABASE_URL and REDIS_URL.
+WORKER_CONCURRENCY ?= 4
+worker: install
+	$(BIN)/celery -A amrutam worker --loglevel=INFO --concurrency=$(WORKER_CONCURRENCY)
+
+beat: install
+	$(BIN)/celery -A amrutam beat --loglevel=INFO --schedule=$${BEAT_SCHEDULE_FILE:-/tmp/amrutam-beat-schedule}
 
 ## The whole suite against PostgreSQL and Redis (DATABASE_URL / REDIS_URL, defaulting
 ## to the local services).

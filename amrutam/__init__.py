@@ -1,0 +1,5 @@
+"""Project package: settings, URL map, shared code and the Celery application."""
+
+from .celery import app as celery_app
+
+__all__ = ("celery_app",)

@@ -6,6 +6,7 @@ import hmac
 import logging
 
 import orjson
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_GET
 from django_prometheus.exports import ExportToDjangoView
 
 from amrutam.common.contract.envelope import error_json_response
+from notifications.metrics import outbox_metrics_text
 
 logger = logging.getLogger("amrutam.ops")
 
@@ -58,14 +60,38 @@ def check_cache() -> bool:
         return False
 
 
+# A probe answers fast: the broker gets as long as the cache's Redis calls (0.5 s).
+BROKER_PROBE_SECONDS = 0.5
+
+
+def check_broker() -> bool:
+    """The Celery broker (Redis) answers a PING within BROKER_PROBE_SECONDS."""
+    try:
+        client = redis.Redis.from_url(
+            settings.CELERY_BROKER_URL,
+            socket_connect_timeout=BROKER_PROBE_SECONDS,
+            socket_timeout=BROKER_PROBE_SECONDS,
+        )
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except Exception:  # any client error means the dependency is down
+        logger.warning("readiness_broker_down", exc_info=True)
+        return False
+
+
 @csrf_exempt
 @require_GET
 def ready(request: HttpRequest) -> HttpResponse:
-    """200 when PostgreSQL and Redis answer, else 503 naming what is down."""
+    """200 when PostgreSQL, Redis and the broker answer, else 503 naming what is down.
+    Without a broker (the embedded default runs tasks in-process) there is no `broker`."""
     checks = {
         "database": "UP" if check_database() else "DOWN",
         "cache": "UP" if check_cache() else "DOWN",
     }
+    if settings.CELERY_BROKER_URL:
+        checks["broker"] = "UP" if check_broker() else "DOWN"
     up = all(value == "UP" for value in checks.values())
     return _json({"status": "UP" if up else "DOWN", "checks": checks}, 200 if up else 503)
 
@@ -84,4 +110,6 @@ def metrics(request: HttpRequest) -> HttpResponse:
                 code="not_authenticated",
                 message="A valid metrics token is required.",
             )
-    return ExportToDjangoView(request)
+    response = ExportToDjangoView(request)
+    response.content += outbox_metrics_text()
+    return response

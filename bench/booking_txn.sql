@@ -1,7 +1,8 @@
 -- One booking as the service sends it to PostgreSQL (POST /consultations/bookings):
 -- the idempotency lookup, then in one transaction the slot row lock (with its doctor
 -- and the doctor's user), the consultation, django-auditlog's two log entries and
--- the three audit-trail entries, the slot update and the idempotency record.
+-- the three audit-trail entries, the slot update, the outbox row and the idempotency
+-- record.
 -- Sealing the audit chain is left out: it runs after commit, batched over many
 -- bookings. Defines: ct_consultation, ct_slot (content type ids), patients (count).
 \set p random(1, :patients)
@@ -52,6 +53,10 @@ INSERT INTO audit_auditentry
      changes, ip, request_id)
 VALUES (now(), 'event', :patient_id, 'PATIENT', '', 'consultation.booked', 'consultation',
         :consultation_id, '{"status": [null, "PENDING"]}', '127.0.0.1', md5(random()::text));
+INSERT INTO notifications_outboxevent (id, event, consultation_id, data, created_at)
+VALUES (gen_random_uuid(), 'consultation.booked', :consultation_id,
+        '{"consultationId": "-", "patientId": "-", "doctorId": "-", "slotId": "-",
+          "status": "PENDING"}', now());
 RELEASE SAVEPOINT booking;
 INSERT INTO consultations_idempotencyrecord
     (user_id, key, endpoint, fingerprint, response_status, response_body, created_at)

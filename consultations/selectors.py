@@ -12,6 +12,7 @@ from amrutam.common.drf.filtering import filtered
 from amrutam.common.exceptions import NotFound
 from amrutam.common.typing import Actor
 from audit.services import phi_access_record
+from notifications.sources import ConsultationFacts
 
 from .filters import ConsultationListFilter
 from .models import Consultation, ConsultationStatus, IdempotencyRecord
@@ -86,3 +87,20 @@ def consultation_list_missed(*, started_before: dt.datetime) -> QuerySet[Consult
 def idempotency_record_list_older_than(*, cutoff: dt.datetime) -> QuerySet[IdempotencyRecord]:
     """Idempotency records created before `cutoff`: past their replay window."""
     return IdempotencyRecord.objects.filter(created_at__lt=cutoff)
+
+
+def consultation_facts(consultation_id: Any) -> ConsultationFacts:
+    """What emails and reminders may know of a consultation: times, status, parties."""
+    consultation = Consultation.objects.select_related("slot", "doctor__user").get(
+        pk=consultation_id
+    )
+    return ConsultationFacts(
+        id=consultation.pk,
+        status=consultation.status,
+        patient_id=consultation.patient_id,
+        doctor_user_id=consultation.doctor.user_id,
+        doctor_name=consultation.doctor.user.name,
+        doctor_time_zone=consultation.doctor.timezone or "UTC",
+        start=consultation.slot.start_time,
+        end=consultation.slot.end_time,
+    )

@@ -26,7 +26,10 @@ def test_ready_is_up_when_database_and_cache_answer(client):
     response = client.get("/ready")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "UP", "checks": {"database": "UP", "cache": "UP"}}
+    assert response.json() == {
+        "status": "UP",
+        "checks": {"database": "UP", "cache": "UP", "broker": "UP"},
+    }
 
 
 def test_ready_is_503_when_redis_is_unreachable(client, settings):
@@ -46,7 +49,7 @@ def test_ready_is_503_when_redis_is_unreachable(client, settings):
     response = client.get("/ready")
 
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "UP", "cache": "DOWN"}
+    assert response.json()["checks"] == {"database": "UP", "cache": "DOWN", "broker": "UP"}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -64,7 +67,10 @@ def test_ready_is_503_when_postgres_is_unreachable(client):
         conn.settings_dict.update(original)
 
     assert response.status_code == 503
-    assert response.json() == {"status": "DOWN", "checks": {"database": "DOWN", "cache": "UP"}}
+    assert response.json() == {
+        "status": "DOWN",
+        "checks": {"database": "DOWN", "cache": "UP", "broker": "UP"},
+    }
 
 
 def test_metrics_serves_prometheus_text(client):

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "consultations",
     "audit",
     "demo",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -235,6 +236,84 @@ AUDIT_RETENTION_YEARS = env.int("AUDIT_RETENTION_YEARS", default=6)
 # process (batched, off the request path) rather than in each committing request.
 AUDIT_SEAL_IN_BACKGROUND = env.bool("AUDIT_SEAL_IN_BACKGROUND", default=True)
 
+# --- Background work: Celery on the Redis already in use --------------------------
+# The broker follows REDIS_URL (its database number included) unless set apart. With no
+# broker (the embedded default) tasks run in-process right after the commit.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+# A message is acknowledged after its task ran, so a killed worker's message is
+# delivered again; every task is safe to run twice (rows are claimed before a send).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request that commits a booking never waits on a dead broker: publishing fails fast
+# and the outbox sweep hands the rows over later.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=0.5),
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1.0),
+    "visibility_timeout": 3600,
+    # kombu's own reconnect loop before a publish gives up: one quick retry (a pooled
+    # connection may be stale after a broker restart), not the default seconds of backoff.
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
+CELERY_BEAT_SCHEDULER = "notifications.beat:LockingScheduler"
+# How long after a failed publish the relay stops trying the broker (the sweep catches up).
+OUTBOX_BROKER_BACKOFF_SECONDS = env.float("OUTBOX_BROKER_BACKOFF_SECONDS", default=5.0)
+# Outbox rows older than this and not yet handed over are picked up by the sweep.
+OUTBOX_SWEEP_AFTER_SECONDS = env.int("OUTBOX_SWEEP_AFTER_SECONDS", default=30)
+# A claimed email or delivery whose worker died is sent again after this lease.
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
+
+# Recurring jobs: five-field cron expressions (UTC), run by `make beat`.
+JOB_SCHEDULES = {
+    "generate_slots": env("SCHEDULE_GENERATE_SLOTS", default="15 0 * * *"),
+    "mark_no_shows": env("SCHEDULE_MARK_NO_SHOWS", default="*/5 * * * *"),
+    "purge_idempotency_keys": env("SCHEDULE_PURGE_IDEMPOTENCY_KEYS", default="30 1 * * *"),
+    "verify_audit_log": env("SCHEDULE_VERIFY_AUDIT_LOG", default="45 2 * * *"),
+    "outbox_sweep": env("SCHEDULE_OUTBOX_SWEEP", default="* * * * *"),
+    "send_due_reminders": env("SCHEDULE_REMINDERS", default="* * * * *"),
+}
+
+# --- Email ------------------------------------------------------------------------
+# EMAIL_URL (smtp://user:pass@host:587, smtp+tls://..., consolemail://) or the console
+# backend; production refuses to start on the console backend.
+EMAIL_URL = env("EMAIL_URL", default="") or "consolemail://"
+vars().update(env.email_url_config(EMAIL_URL))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Amrutam <no-reply@amrutam.example>")
+# Where an email's link to a consultation points ("{id}" is replaced).
+CONSULTATION_LINK_TEMPLATE = env(
+    "CONSULTATION_LINK_TEMPLATE", default="https://app.amrutam.example/consultations/{id}"
+)
+# Patients have no time zone of their own yet: their times are shown in this one.
+PATIENT_TIME_ZONE = env("PATIENT_TIME_ZONE", default="Asia/Kolkata")
+# Waits after failed sends 1..3 of an email; the fourth failure marks it failed.
+EMAIL_RETRY_SCHEDULE_SECONDS = [60, 5 * 60, 30 * 60]
+
+# --- Outbound webhooks ------------------------------------------------------------
+# Test rigs only: lets webhook URLs use http and private or loopback addresses.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
+# Webhook URLs must be https; the local settings allow http for a trial receiver.
+WEBHOOK_REQUIRE_HTTPS = True
+# Whole seconds a receiver gets to connect and to send each chunk of its answer.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# Waits after failed attempts 1..5; the sixth failure marks the delivery failed.
+WEBHOOK_RETRY_SCHEDULE_SECONDS = [60, 5 * 60, 30 * 60, 2 * 3600, 12 * 3600]
+# Each wait is stretched by up to this fraction, so retries of many deliveries spread out.
+WEBHOOK_RETRY_JITTER = 0.1
+
 # --- Request limits ---------------------------------------------------------------
 MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
@@ -295,6 +374,8 @@ SPECTACULAR_SETTINGS = {
     ],
     "ENUM_NAME_OVERRIDES": {
         "ConsultationStatusEnum": "consultations.models.ConsultationStatus",
+        "WebhookEventEnum": "notifications.models.WEBHOOK_EVENTS",
+        "DeliveryStatusEnum": "notifications.models.DeliveryStatus",
         # The envelopes' `status` values (API.md § Conventions).
         "SuccessStatusEnum": ["success"],
         "FailStatusEnum": ["fail", "error"],

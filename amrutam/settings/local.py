@@ -18,6 +18,9 @@ SIMPLE_JWT["SIGNING_KEY"] = JWT_SECRET
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-django-secret-key")
 ENCRYPTION_KEY = env("ENCRYPTION_KEY", default=DEV_ENCRYPTION_KEY)
 
+# A trial's webhook receiver may listen on plain http (private targets stay refused).
+WEBHOOK_REQUIRE_HTTPS = False
+
 if EMBEDDED_DEFAULT:
     # django-ratelimit refuses a per-process cache; on the single-process embedded
     # default, counting per process is exactly right.

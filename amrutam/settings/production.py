@@ -57,6 +57,12 @@ if not REDIS_URL:
 if not ALLOWED_HOSTS:
     _refuse("ALLOWED_HOSTS is not set (comma-separated host names this service answers).")
 
+# Emails go to an SMTP server, never to the console: without EMAIL_URL, the local one.
+if not env("EMAIL_URL", default=None):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = "localhost"
+    EMAIL_PORT = 25
+
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto. SECURE_TLS=false turns
 # the HTTPS-only behaviour off for a plain-HTTP trial.
 SECURE_TLS = env.bool("SECURE_TLS", default=True)

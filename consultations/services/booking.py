@@ -17,6 +17,7 @@ from amrutam.common.typing import Actor
 from audit.services import audit_event
 from doctors.cache import invalidate_availability
 from doctors.models import DoctorProfile, SlotStatus
+from notifications import outbox
 
 from ..models import Consultation, ConsultationStatus
 from ._base import (
@@ -79,6 +80,7 @@ def consultation_book(
             changes={"status": [None, ConsultationStatus.PENDING], "slotId": [None, str(slot.pk)]},
             actor=patient,
         )
+        outbox.record("consultation.booked", consultation)
         invalidate_availability(slot.doctor_id)
         transaction.on_commit(BOOKINGS.inc)
     return consultation
@@ -122,5 +124,6 @@ def consultation_reschedule(
             changes={"slotId": [str(old_slot.pk), str(new_slot.pk)]},
             actor=rescheduled_by,
         )
+        outbox.record("consultation.rescheduled", consultation)
         invalidate_availability(consultation.doctor_id)
     return consultation

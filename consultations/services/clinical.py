@@ -11,6 +11,7 @@ from accounts.models import Role
 from amrutam.common.exceptions import InvalidState
 from amrutam.common.typing import Actor
 from audit.services import audit_event
+from notifications import outbox
 
 from ..errors import PrescriptionExists
 from ..models import CLINICAL_STATUSES, ClinicalNotes, Consultation, Prescription
@@ -110,4 +111,5 @@ def consultation_prescription_issue(
             changes={"prescription": [None, str(prescription.pk)], "itemCount": len(items)},
             actor=issued_by,
         )
+        outbox.record("prescription.issued", consultation)
     return prescription

@@ -15,6 +15,7 @@ from amrutam.common.typing import Actor
 from audit.services import audit_event
 from doctors.cache import invalidate_availability
 from doctors.models import SlotStatus
+from notifications import outbox
 
 from ..models import Consultation, ConsultationStatus
 from ._base import field_checks, lock_visible, require_role, require_transition, set_slot_status
@@ -63,6 +64,7 @@ def consultation_cancel(
         consultation.save()
         set_slot_status(slot, freed)
         _status_event(consultation, action="consultation.cancelled", old=old, actor=cancelled_by)
+        outbox.record("consultation.cancelled", consultation)
         invalidate_availability(consultation.doctor_id)
     return consultation
 
@@ -83,6 +85,7 @@ def consultation_start(*, consultation_id: Any, started_by: Actor) -> Consultati
         consultation.started_at = now
         consultation.save(update_fields=["status", "started_at", "updated_at"])
         _status_event(consultation, action="consultation.started", old=old, actor=started_by)
+        outbox.record("consultation.started", consultation)
     return consultation
 
 
@@ -98,6 +101,7 @@ def consultation_complete(*, consultation_id: Any, completed_by: Actor) -> Consu
         consultation.completed_at = timezone.now()
         consultation.save(update_fields=["status", "completed_at", "updated_at"])
         _status_event(consultation, action="consultation.completed", old=old, actor=completed_by)
+        outbox.record("consultation.completed", consultation)
     return consultation
 
 
@@ -118,4 +122,5 @@ def consultation_mark_no_show(*, consultation_id: Any, marked_by: Actor | None) 
         consultation.status = ConsultationStatus.NO_SHOW
         consultation.save(update_fields=["status", "updated_at"])
         _status_event(consultation, action="consultation.no_show", old=old, actor=marked_by)
+        outbox.record("consultation.no_show", consultation)
     return consultation

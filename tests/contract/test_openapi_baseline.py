@@ -1,6 +1,10 @@
 """The published schema still describes the same wire contract as before the API-contract
 module: only prose (`description`, `summary`) may change.
 
+A change of the contract itself is written into the baseline in the same commit, so
+review sees it: the webhook admin API (`/api/v1/admin/webhooks...`) and the `broker`
+check of `/ready` were added that way, their components inlined.
+
 `openapi_baseline.json` is the schema the API served before the envelopes, errors and
 pagination were defined once in `amrutam/common/contract/` (`manage.py spectacular
 --format openapi-json`), regenerated since only for deliberate contract changes (the MFA

@@ -57,6 +57,15 @@ def _consultation(patient: Any, doctor: Any, minutes: int, status: str) -> Any:
     return ConsultationFactory(patient=patient, slot=slot, doctor=doctor, status=status)
 
 
+def _webhook(admin_user: Any) -> Any:
+    from notifications.webhooks import webhook_create
+
+    # An IP literal: a public address the check accepts without a DNS lookup.
+    return webhook_create(
+        url="https://93.184.215.14/hooks", events=["consultation.booked"], created_by=admin_user
+    ).endpoint
+
+
 @pytest.fixture
 def world(patient, patient_b, doctor, doctor_b, admin_user) -> World:
     from accounts.mfa_login import mfa_token_issue
@@ -121,6 +130,7 @@ def world(patient, patient_b, doctor, doctor_b, admin_user) -> World:
         c_active=str(active.pk),
         c_done=str(done.pk),
         c_theirs=str(theirs.pk),
+        webhook=str(_webhook(admin_user).pk),
         refresh_a=token_pair_for(patient).refresh,
         mfa_token_x=mfa_token_issue(user=doctor.user),
         code_x=totp_code(doctor.user),

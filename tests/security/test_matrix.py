@@ -169,6 +169,22 @@ TABLE = [
     # --- Administration and audit -----------------------------------------------------
     Row("GET", f"{V1}/audit/logs", (401, 403, 403, 403, 403, 200)),
     Row("GET", f"{V1}/admin/analytics", (401, 403, 403, 403, 403, 200)),
+    Row("GET", f"{V1}/admin/webhooks", (401, 403, 403, 403, 403, 200)),
+    Row(
+        "POST",
+        f"{V1}/admin/webhooks",
+        (401, 403, 403, 403, 403, 201),
+        {"url": "https://93.184.215.14/other", "events": ["consultation.cancelled"]},
+    ),
+    Row("GET", f"{V1}/admin/webhooks/{{webhook}}", (401, 403, 403, 403, 403, 200)),
+    Row(
+        "PATCH",
+        f"{V1}/admin/webhooks/{{webhook}}",
+        (401, 403, 403, 403, 403, 200),
+        {"isActive": False},
+    ),
+    Row("DELETE", f"{V1}/admin/webhooks/{{webhook}}", (401, 403, 403, 403, 403, 204)),
+    Row("GET", f"{V1}/admin/webhooks/{{webhook}}/deliveries", (401, 403, 403, 403, 403, 200)),
     # --- Operations: open to all, a token changes nothing ---------------------------------
     Row("GET", "/health", (200, 200, 200, 200, 200, 200)),
     Row("GET", "/ready", (200, 200, 200, 200, 200, 200)),

@@ -97,7 +97,15 @@ def _operations_paths() -> dict[str, Any]:
             "checks": {
                 "type": "object",
                 "required": ["database", "cache"],
-                "properties": {"database": state, "cache": state},
+                "properties": {
+                    "database": state,
+                    "cache": state,
+                    "broker": {
+                        **state,
+                        "description": "The Celery broker; absent on the embedded default, "
+                        "which runs background work in-process.",
+                    },
+                },
             },
         },
     }
@@ -131,11 +139,11 @@ def _operations_paths() -> dict[str, Any]:
         "/ready": {
             "get": {
                 "operationId": "ready",
-                "summary": "Readiness: PostgreSQL and Redis answer",
+                "summary": "Readiness: PostgreSQL, Redis and the Celery broker answer",
                 "tags": ["operations"],
                 "security": [{}],
                 "responses": {
-                    "200": _json(ready_body, "Both dependencies answer."),
+                    "200": _json(ready_body, "Every dependency answers."),
                     "503": _json(ready_body, "A dependency is down (its check says DOWN)."),
                     "413": too_large,
                 },

@@ -1,0 +1,63 @@
+"""The outbox: a state change records its event in its own transaction; after the commit
+the relay hands the row to a worker. Rows the relay could not hand over (broker down,
+process killed between commit and publish) are picked up by the periodic sweep."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from .models import OUTBOX_EVENTS, OutboxEvent
+
+logger = logging.getLogger("amrutam.outbox")
+
+# Monotonic time until which publishing is not even tried after a failure: requests
+# must not each wait out a dead broker's timeout.
+_broker_down_until = 0.0
+
+
+def event_data(consultation: Any) -> dict[str, Any]:
+    """What receivers learn of a consultation: ids and its status, never PHI."""
+    return {
+        "consultationId": str(consultation.pk),
+        "patientId": str(consultation.patient_id),
+        "doctorId": str(consultation.doctor_id),
+        "slotId": str(consultation.slot_id),
+        "status": consultation.status,
+    }
+
+
+def record(event: str, consultation: Any) -> OutboxEvent:
+    """Write `event` about `consultation` into the outbox (one INSERT, inside the caller's
+    transaction) and hand it to a worker once that transaction commits."""
+    if event not in OUTBOX_EVENTS:
+        raise ValueError(f"Unknown outbox event {event!r}")
+    row = OutboxEvent(event=event, consultation_id=consultation.pk, data=event_data(consultation))
+    row.save(force_insert=True)
+    transaction.on_commit(lambda: hand_over(row.pk))
+    return row
+
+
+def hand_over(event_id: Any) -> bool:
+    """Enqueue the dispatch of a committed event. Never raises: the sweep catches up."""
+    global _broker_down_until
+    if time.monotonic() < _broker_down_until:
+        return False
+    from .tasks import dispatch_event
+
+    try:
+        dispatch_event.apply_async(args=[str(event_id)])
+    except Exception:  # any broker error: the row stays pending for the sweep
+        _broker_down_until = time.monotonic() + settings.OUTBOX_BROKER_BACKOFF_SECONDS
+        logger.warning("outbox_hand_over_failed", extra={"outbox_event": str(event_id)})
+        return False
+    return True
+
+
+def reset_broker_backoff() -> None:
+    global _broker_down_until
+    _broker_down_until = 0.0
