@@ -11,7 +11,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpRequest, JsonResponse
+import orjson
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.dateparse import parse_datetime
 from rest_framework import exceptions, serializers
 from rest_framework.metadata import SimpleMetadata
@@ -71,6 +72,15 @@ def error_body(
     return body
 
 
+def json_response(body: dict[str, Any], *, status: int) -> HttpResponse:
+    """`body` as DRF's renderer writes it (orjson, compact), for views outside DRF.
+
+    One rendering for every answer, so an error from middleware reads byte for byte
+    like the same error from a DRF view.
+    """
+    return HttpResponse(orjson.dumps(body), status=status, content_type="application/json")
+
+
 def error_json_response(
     request: HttpRequest,
     *,
@@ -78,10 +88,10 @@ def error_json_response(
     code: str,
     message: str,
     headers: dict[str, str] | None = None,
-) -> JsonResponse:
+) -> HttpResponse:
     """The error envelope for plain Django views and middleware (outside DRF)."""
     body = error_body(status=status, code=code, message=message, request_id=request_id_of(request))
-    response = JsonResponse(body, status=status)
+    response = json_response(body, status=status)
     for name, value in (headers or {}).items():
         response[name] = value
     return response
@@ -241,7 +251,7 @@ def _token_missing(request: Any) -> bool:
     return not (request and request.META.get("HTTP_AUTHORIZATION"))
 
 
-def ratelimited_view(request: HttpRequest, exception: Exception) -> JsonResponse:
+def ratelimited_view(request: HttpRequest, exception: Exception) -> HttpResponse:
     """django-ratelimit's blocked response: 429 rate_limited with Retry-After."""
     retry_after = getattr(request, "ratelimit_retry_after", None) or 60
     return error_json_response(

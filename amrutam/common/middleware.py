@@ -10,10 +10,11 @@ from collections.abc import Callable
 
 import structlog
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 
 from .drf import (
     error_json_response,
+    json_response,
     request_id_of,
     service_unavailable_body,
     unavailable_dependency,
@@ -115,6 +116,7 @@ ERROR_MESSAGES = {
     500: "An unexpected error occurred.",
 }
 HTML_PREFIXES = ("/admin/", "/static/", "/api/docs")
+BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding", "content-language"})
 
 
 class ErrorEnvelopeMiddleware:
@@ -136,9 +138,13 @@ class ErrorEnvelopeMiddleware:
             code=ERROR_CODES.get(status, "error" if status >= 500 else "bad_request"),
             message=ERROR_MESSAGES.get(status, "The request could not be processed."),
         )
-        for header in ("Allow", "Retry-After"):
-            if header in response:
-                converted[header] = response[header]
+        # The answer being replaced has already passed the security middleware (CSP,
+        # nosniff, frame options, referrer policy) and may carry Allow or Retry-After:
+        # keep every header but those describing the old body, so an unknown route or a
+        # malformed id is answered with the same header set as any other error.
+        for header, value in response.items():
+            if header.lower() not in BODY_HEADERS:
+                converted[header] = value
         return converted
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
@@ -146,7 +152,7 @@ class ErrorEnvelopeMiddleware:
             return None
         if unavailable_dependency(exception):
             body = service_unavailable_body(exception, request_id_of(request))
-            return JsonResponse(body, status=503)
+            return json_response(body, status=503)
         logger.exception("unhandled_exception", extra={"exc_type": type(exception).__name__})
         return error_json_response(
             request, status=500, code="internal_error", message=ERROR_MESSAGES[500]
