@@ -26,6 +26,7 @@ from doctors.models import AvailabilitySlot, DoctorProfile, SlotStatus
 
 from .errors import PrescriptionExists, SlotUnavailable
 from .integrity import is_violation_of
+from .limits import booking_limits_enforce
 from .models import (
     CLINICAL_STATUSES,
     ClinicalNotes,
@@ -157,8 +158,9 @@ def consultation_book(
 ) -> Consultation:
     """Book slot `slot_id` of doctor `doctor_id` for `patient`.
 
-    Raise PermissionDenied (not a patient), NotFound (unknown slot or doctor) or
-    SlotUnavailable (taken, blocked, started, another doctor's, doctor not bookable).
+    Raise PermissionDenied (not a patient), NotFound (unknown slot or doctor),
+    SlotUnavailable (taken, blocked, started, another doctor's, doctor not bookable) or
+    BookingLimitReached (the patient holds the most upcoming consultations allowed).
     """
     if patient.role != Role.PATIENT:
         raise PermissionDenied("Only patients can book consultations.")
@@ -174,7 +176,9 @@ def consultation_book(
                 raise NotFound("No such doctor.")
             raise _unavailable("This slot belongs to another doctor.")
         # The clock is read after the lock: a wait behind other bookings counts.
-        _require_bookable(locked, now=timezone.now())
+        now = timezone.now()
+        _require_bookable(locked, now=now)
+        booking_limits_enforce(patient_id=patient.pk, doctor_id=slot.doctor_id, now=now)
 
         consultation = Consultation(
             # The id, not the object: the caller's user may be a lazy one without its row.
