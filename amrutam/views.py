@@ -8,7 +8,6 @@ import logging
 import orjson
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET
 from django_prometheus.exports import ExportToDjangoView
 
 from amrutam.common.drf import error_json_response
+from amrutam.common.readiness import probe_database
 
 logger = logging.getLogger("amrutam.ops")
 
@@ -37,17 +37,6 @@ def health(request: HttpRequest) -> HttpResponse:
     return _json({"status": "UP", "timestamp": now})
 
 
-def check_database() -> bool:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-        return True
-    except Exception:  # any driver error means the dependency is down
-        logger.warning("readiness_database_down", exc_info=True)
-        return False
-
-
 def check_cache() -> bool:
     try:
         key = "ready:probe"
@@ -61,13 +50,21 @@ def check_cache() -> bool:
 @csrf_exempt
 @require_GET
 def ready(request: HttpRequest) -> HttpResponse:
-    """200 when PostgreSQL and Redis answer, else 503 naming what is down."""
+    """200 when PostgreSQL and Redis answer and the encryption keys read the stored data,
+    else 503 naming what is down (and, for the keys, why)."""
+    database = probe_database()
     checks = {
-        "database": "UP" if check_database() else "DOWN",
+        "database": database.database,
         "cache": "UP" if check_cache() else "DOWN",
+        "encryption": database.encryption,
     }
-    up = all(value == "UP" for value in checks.values())
-    return _json({"status": "UP" if up else "DOWN", "checks": checks}, 200 if up else 503)
+    up = checks["database"] == checks["cache"] == "UP" and database.encryption != "DOWN"
+    body: dict = {"status": "UP" if up else "DOWN", "checks": checks}
+    if database.problem:
+        body["problems"] = {
+            "encryption" if database.encryption == "DOWN" else "database": database.problem
+        }
+    return _json(body, 200 if up else 503)
 
 
 @csrf_exempt

@@ -160,9 +160,7 @@ SECURITY_HEADERS = (
         "/api/v1/doctors/12345/availability",
     ],
 )
-def test_unknown_routes_and_malformed_ids_answer_like_a_missing_object(
-    path, client_for, patient
-):
+def test_unknown_routes_and_malformed_ids_answer_like_a_missing_object(path, client_for, patient):
     client = client_for(patient)
     # A well-formed id of nothing: the 404 a view itself answers.
     missing = client.get("/api/v1/consultations/00000000-0000-4000-8000-000000000000")

@@ -342,7 +342,7 @@ def test_redis_killed_mid_run_bookings_go_on_logins_503_and_ready_names_the_cach
         assert probe.answer.status == 503
         assert probe.answer.json() == {
             "status": "DOWN",
-            "checks": {"database": "UP", "cache": "DOWN"},
+            "checks": {"database": "UP", "cache": "DOWN", "encryption": "UP"},
         }
     # Booking needs only PostgreSQL: it goes on without Redis.
     booked = between(calls, "booking", *outage)
@@ -385,7 +385,9 @@ def test_redis_unreachable_mid_run_costs_a_socket_timeout_not_a_hang(healthy):
     probes = between(calls, "ready", *outage)
     assert probes
     assert {json.dumps(c.answer.json()) for c in probes if c.answer} == {
-        json.dumps({"status": "DOWN", "checks": {"database": "UP", "cache": "DOWN"}})
+        json.dumps(
+            {"status": "DOWN", "checks": {"database": "UP", "cache": "DOWN", "encryption": "UP"}}
+        )
     }
     booked = between(calls, "booking", *outage)
     assert len(booked) >= 4
@@ -429,7 +431,12 @@ def test_postgres_crash_restart_mid_run_recovers_without_restarting_the_server(h
     probes = between(calls, "ready", *outage)
     assert probes
     assert {json.dumps(c.answer.json()) for c in probes if c.answer} == {
-        json.dumps({"status": "DOWN", "checks": {"database": "DOWN", "cache": "UP"}})
+        json.dumps(
+            {
+                "status": "DOWN",
+                "checks": {"database": "DOWN", "cache": "UP", "encryption": "UNKNOWN"},
+            }
+        )
     }
     booked = between(calls, "booking", *outage)
     assert booked

@@ -7,11 +7,11 @@ import logging
 import math
 from typing import Any
 
+import orjson
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
-import orjson
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.dateparse import parse_datetime
 from rest_framework import exceptions, serializers
@@ -23,6 +23,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
 from .exceptions import ApplicationError, ServiceUnavailable
+from .fields import EncryptionError
+from .keycheck import cached_check
 
 logger = logging.getLogger("amrutam.api")
 
@@ -98,7 +100,8 @@ def error_json_response(
 
 
 def unavailable_dependency(exc: BaseException) -> str | None:
-    """The dependency `exc` says is down or timed out ("database", "cache"), else None.
+    """The dependency `exc` says is down or timed out ("database", "cache", "encryption"),
+    else None.
 
     Connection failures, a server restarting, statement and lock timeouts: the request
     may succeed if retried, so the client gets 503 `service_unavailable`, not a 500.
@@ -109,6 +112,10 @@ def unavailable_dependency(exc: BaseException) -> str | None:
 
     if isinstance(exc, (OperationalError, InterfaceError)):
         return "database"
+    if isinstance(exc, EncryptionError):
+        # Stored PHI that no configured key decrypts: a deployment fault (a wrong or
+        # missing key), not the client's, and gone once the right key is configured.
+        return "encryption"
     if isinstance(exc, (ConnectionInterrupted, RedisConnectionError, RedisTimeoutError)):
         return "cache"
     return None
@@ -116,10 +123,14 @@ def unavailable_dependency(exc: BaseException) -> str | None:
 
 def service_unavailable_body(exc: BaseException, request_id: str | None) -> dict[str, Any]:
     """The 503 envelope for a dependency failure, logged without internals."""
+    dependency = unavailable_dependency(exc)
     logger.warning(
         "dependency_unavailable",
-        extra={"dependency": unavailable_dependency(exc), "exc_type": type(exc).__name__},
+        extra={"dependency": dependency, "exc_type": type(exc).__name__},
     )
+    if dependency == "encryption":
+        # /ready re-checks the keys on its next call instead of serving a cached UP.
+        cached_check.forget()
     return error_body(
         status=503,
         code=ServiceUnavailable.code,

@@ -204,6 +204,13 @@ SIMPLE_JWT = {
 # 32 characters are used as raw bytes; anything else must be standard base64 of 32 bytes.
 ENCRYPTION_KEY = env("ENCRYPTION_KEY", default=None)
 ENCRYPTION_KEYS_PREVIOUS = env.list("ENCRYPTION_KEYS_PREVIOUS", default=[])
+# /ready re-checks that the keys decrypt a sample of the stored data this often.
+KEY_CHECK_CACHE_SECONDS = env.float("KEY_CHECK_CACHE_SECONDS", default=30.0)
+
+# --- Readiness --------------------------------------------------------------------
+# /ready reports the database DOWN when it has not answered within this many seconds,
+# also when it hangs without closing connections (no server-side timeout fires then).
+READY_DB_TIMEOUT_SECONDS = env.float("READY_DB_TIMEOUT_SECONDS", default=2.0)
 
 # --- Business rules ---------------------------------------------------------------
 CANCELLATION_CUTOFF_MINUTES = env.int("CANCELLATION_CUTOFF_MINUTES", default=60)
