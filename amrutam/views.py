@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import hmac
 import logging
+import sys
 
 import orjson
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
+from django.views import defaults
 from django_prometheus.exports import ExportToDjangoView
 
-from amrutam.common.drf import error_json_response
+from amrutam.common.drf import (
+    error_json_response,
+    request_id_of,
+    service_unavailable_body,
+    unavailable_dependency,
+)
 from amrutam.common.readiness import probe_database
 
 logger = logging.getLogger("amrutam.ops")
@@ -82,3 +90,27 @@ def metrics(request: HttpRequest) -> HttpResponse:
                 message="A valid metrics token is required.",
             )
     return ExportToDjangoView(request)
+
+
+# Seconds a client is asked to wait before retrying when a dependency is down.
+RETRY_AFTER_SECONDS = 5
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: 503 when a dependency is down (the database, the cache, the keys),
+    else Django's plain 500 page; never a trace.
+
+    Django calls it for an exception raised anywhere below the middleware that turns
+    exceptions into answers, including the back office's session and user lookups,
+    which run in middleware before any view. Non-HTML routes get the JSON envelope from
+    ErrorEnvelopeMiddleware on the way out.
+    """
+    exc = sys.exc_info()[1]
+    if exc is None or not unavailable_dependency(exc):
+        return defaults.server_error(request)
+    # Logged like the API's 503 (dependency and exception type, nothing else).
+    service_unavailable_body(exc, request_id_of(request))
+    page = render_to_string("503.html", {"request_id": request_id_of(request)})
+    response = HttpResponse(page, status=503, content_type="text/html; charset=utf-8")
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

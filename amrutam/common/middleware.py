@@ -11,6 +11,7 @@ from collections.abc import Callable
 import structlog
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject, empty
 
 from .drf import (
     error_json_response,
@@ -42,6 +43,19 @@ def client_ip(request: HttpRequest) -> str:
     return remote
 
 
+def _resolved_user_id(request: HttpRequest) -> str | None:
+    """The caller's id if the request has already looked its user up, else None.
+
+    The back office's user is a lazy object: evaluating it just for the access line
+    would query the session (and fail again, outside any error handling, when the
+    database is what failed the request).
+    """
+    user = getattr(request, "user", None)
+    if isinstance(user, SimpleLazyObject) and user._wrapped is empty:
+        return None
+    return str(user.pk) if getattr(user, "is_authenticated", False) else None
+
+
 class RequestIdMiddleware:
     """Accept a sane X-Request-ID or make one; echo it and bind it to every log line."""
 
@@ -58,8 +72,7 @@ class RequestIdMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         response["X-Request-ID"] = request_id
-        user = getattr(request, "user", None)
-        user_id = str(user.pk) if getattr(user, "is_authenticated", False) else None
+        user_id = _resolved_user_id(request)
         logger.info(
             "request",
             extra={
@@ -105,6 +118,7 @@ ERROR_CODES = {
     413: "payload_too_large",
     429: "rate_limited",
     500: "internal_error",
+    503: "service_unavailable",
 }
 ERROR_MESSAGES = {
     400: "Bad request.",
@@ -114,6 +128,7 @@ ERROR_MESSAGES = {
     405: "Method not allowed.",
     413: "The request body is too large.",
     500: "An unexpected error occurred.",
+    503: "A service this request needs is unavailable. Try again shortly.",
 }
 HTML_PREFIXES = ("/admin/", "/static/", "/api/docs")
 BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding", "content-language"})
