@@ -8,9 +8,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import PatientProfile, Role, User
+from amrutam.common.openapi_rules import date_schema
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 ().-]{5,30}$")
 BLOOD_GROUPS = ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")
@@ -87,6 +89,9 @@ class NoUnknownFieldsMixin:
     that nothing was changed, rather than believing it was.
     """
 
+    # The schema says so (additionalProperties: false; amrutam/common/openapi_rules.py).
+    refuses_unknown_fields = True
+
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, Mapping):
             # A list error is reported under the field's own name ("profile").
@@ -97,11 +102,37 @@ class NoUnknownFieldsMixin:
         return super().to_internal_value(data)  # type: ignore[misc]
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": 32,
+        # PHONE_RE on a value with nothing to trim at either end.
+        "pattern": r"^\+?[0-9][0-9 ().-]{4,29}[0-9().-]$",
+        "description": "Digits, optionally a leading + and spaces, dashes, dots or brackets.",
+    }
+)
+class PhoneField(StrictCharField):
+    pass
+
+
+@extend_schema_field(
+    date_schema(
+        dt.date(1900, 1, 1),
+        # The service accepts birth dates up to today; the schema, up to the end of last
+        # year, which it can state as a fixed pattern.
+        dt.date.today().year - 1,
+        "YYYY-MM-DD, from 1900-01-01 to today.",
+    )
+)
+class BirthDateField(StrictDateField):
+    pass
+
+
 class ProfileInputSerializer(NoUnknownFieldsMixin, serializers.Serializer):
     """Any subset of the profile; `null` clears a value."""
 
-    phone = StrictCharField(max_length=32, allow_null=True, required=False)
-    dateOfBirth = StrictDateField(source="date_of_birth", allow_null=True, required=False)
+    phone = PhoneField(max_length=32, allow_null=True, required=False)
+    dateOfBirth = BirthDateField(source="date_of_birth", allow_null=True, required=False)
     gender = StrictCharField(max_length=32, allow_null=True, required=False)
     bloodGroup = StrictChoiceField(
         source="blood_group", choices=BLOOD_GROUPS, allow_null=True, required=False

@@ -12,9 +12,9 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
-from django.views import defaults
 from django_prometheus.exports import ExportToDjangoView
 
 from amrutam.common.drf import (

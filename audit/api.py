@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -17,6 +18,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from amrutam.common.drf import success, validated
+from amrutam.common.openapi_rules import (
+    DATE_OR_TIMESTAMP_SCHEMA,
+    PAGE_PARAMETER_SCHEMAS,
+    text_schema,
+)
 
 from .analytics import consultation_analytics
 from .permissions import IsClinicAdmin
@@ -56,8 +62,14 @@ Pagination = inline_serializer(
     },
 )
 PAGE_PARAMETERS = [
-    OpenApiParameter("page", int, description="1-based page number (default 1)."),
-    OpenApiParameter("pageSize", int, description="Items per page, 1-100 (default 20)."),
+    OpenApiParameter(
+        "page", PAGE_PARAMETER_SCHEMAS["page"], description="1-based page number (default 1)."
+    ),
+    OpenApiParameter(
+        "pageSize",
+        PAGE_PARAMETER_SCHEMAS["pageSize"],
+        description="Items per page, 1-100 (default 20).",
+    ),
 ]
 WINDOW_HELP = "YYYY-MM-DD (a whole UTC day, inclusive) or an ISO 8601 timestamp with an offset."
 
@@ -80,17 +92,19 @@ class AuditLogListApi(GenericAPIView):
         operation_id="audit_logs_list",
         summary="The audit trail: changes, business events and PHI reads, newest first",
         parameters=[
-            OpenApiParameter("actor", str, description="Actor's user id (UUID)."),
+            OpenApiParameter("actor", OpenApiTypes.UUID, description="Actor's user id (UUID)."),
             OpenApiParameter(
                 "action",
-                str,
+                text_schema(100),
                 description='Exact action ("consultation.booked"), or a prefix ending in '
                 '"*" ("consultation.*").',
             ),
-            OpenApiParameter("objectType", str, description='e.g. "consultation", "user".'),
-            OpenApiParameter("objectId", str),
-            OpenApiParameter("from", str, description=f"Start. {WINDOW_HELP}"),
-            OpenApiParameter("to", str, description=f"End. {WINDOW_HELP}"),
+            OpenApiParameter(
+                "objectType", text_schema(100), description='e.g. "consultation", "user".'
+            ),
+            OpenApiParameter("objectId", text_schema(255)),
+            OpenApiParameter("from", DATE_OR_TIMESTAMP_SCHEMA, description=f"Start. {WINDOW_HELP}"),
+            OpenApiParameter("to", DATE_OR_TIMESTAMP_SCHEMA, description=f"End. {WINDOW_HELP}"),
             *PAGE_PARAMETERS,
         ],
         responses={
@@ -131,8 +145,8 @@ class AnalyticsApi(GenericAPIView):
             "window; days are UTC days."
         ),
         parameters=[
-            OpenApiParameter("from", str, description=f"Start. {WINDOW_HELP}"),
-            OpenApiParameter("to", str, description=f"End. {WINDOW_HELP}"),
+            OpenApiParameter("from", DATE_OR_TIMESTAMP_SCHEMA, description=f"Start. {WINDOW_HELP}"),
+            OpenApiParameter("to", DATE_OR_TIMESTAMP_SCHEMA, description=f"End. {WINDOW_HELP}"),
         ],
         responses={
             200: inline_serializer(

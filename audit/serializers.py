@@ -5,16 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from amrutam.common.openapi_rules import DATE_OR_TIMESTAMP_SCHEMA
 
 from .bounds import BadBound, parse_bound
 
 MAX_ANALYTICS_DAYS = 366
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field(DATE_OR_TIMESTAMP_SCHEMA)
 class TimeBoundField(serializers.Field):
     """`YYYY-MM-DD` (a whole UTC day) or an ISO 8601 timestamp with an offset."""
 

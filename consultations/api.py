@@ -6,7 +6,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
@@ -15,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from amrutam.common.drf import success, validated
+from amrutam.common.openapi_rules import DATE_OR_TIMESTAMP_SCHEMA
 
 from . import services
 from .idempotency import (
@@ -176,8 +176,10 @@ class ConsultationListView(ListAPIView):
         ),
         parameters=[
             OpenApiParameter("status", str, enum=ConsultationStatus.values),
-            OpenApiParameter("from", OpenApiTypes.STR, description="YYYY-MM-DD or timestamp"),
-            OpenApiParameter("to", OpenApiTypes.STR, description="YYYY-MM-DD or timestamp"),
+            OpenApiParameter(
+                "from", DATE_OR_TIMESTAMP_SCHEMA, description="YYYY-MM-DD or timestamp"
+            ),
+            OpenApiParameter("to", DATE_OR_TIMESTAMP_SCHEMA, description="YYYY-MM-DD or timestamp"),
         ],
         responses={200: ConsultationPageEnvelopeSerializer, **_errors(400, 401)},
     )

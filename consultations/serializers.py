@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer,
 from rest_framework import serializers
 
 from amrutam.common.drf import AwareDateTimeField
+from amrutam.common.openapi_rules import DATE_OR_TIMESTAMP_SCHEMA
 
 from .models import CLINICAL_STATUSES, Consultation, ConsultationStatus
 
@@ -81,6 +82,7 @@ class PrescriptionInputSerializer(serializers.Serializer):
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+@extend_schema_field(DATE_OR_TIMESTAMP_SCHEMA)
 class DateOrTimestampField(serializers.Field):
     """`YYYY-MM-DD` (a whole UTC day) or an ISO 8601 timestamp with an offset."""
 

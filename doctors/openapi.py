@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
+
+from amrutam.common.openapi_rules import PAGE_PARAMETER_SCHEMAS, date_schema
 
 ERROR_DESCRIPTIONS = {
     400: "validation_error: a field or query parameter is invalid (see `errors`).",
@@ -64,15 +67,25 @@ PAGINATION_FIELDS = {
 }
 
 PAGE_PARAMETERS = [
-    OpenApiParameter("page", int, description="1-based page number (default 1)."),
-    OpenApiParameter("pageSize", int, description="Items per page, 1-100 (default 20)."),
+    OpenApiParameter(
+        "page", PAGE_PARAMETER_SCHEMAS["page"], description="1-based page number (default 1)."
+    ),
+    OpenApiParameter(
+        "pageSize",
+        PAGE_PARAMETER_SCHEMAS["pageSize"],
+        description="Items per page, 1-100 (default 20).",
+    ),
 ]
 
 WINDOW_PARAMETERS = [
     OpenApiParameter(
         "start_date",
-        str,
+        date_schema(dt.date(2000, 1, 1), 2100, "YYYY-MM-DD, 2000-01-01 to 2100-12-31."),
         description="YYYY-MM-DD (2000-01-01 to 2100-12-31); default today in the doctor's zone.",
     ),
-    OpenApiParameter("days", int, description="Window length in days, 1-31 (default 7)."),
+    OpenApiParameter(
+        "days",
+        {"type": "integer", "minimum": 1, "maximum": 31, "default": 7},
+        description="Window length in days, 1-31 (default 7).",
+    ),
 ]

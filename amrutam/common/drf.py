@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -25,6 +26,7 @@ from rest_framework.serializers import as_serializer_error
 from .exceptions import ApplicationError, ServiceUnavailable
 from .fields import EncryptionError
 from .keycheck import cached_check
+from .openapi_rules import PAGE_PARAMETER_SCHEMAS, TIMESTAMP_SCHEMA
 
 logger = logging.getLogger("amrutam.api")
 
@@ -398,18 +400,8 @@ class Pagination(BasePagination):
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         return [
-            {
-                "name": "page",
-                "required": False,
-                "in": "query",
-                "schema": {"type": "integer", "minimum": 1, "default": 1},
-            },
-            {
-                "name": "pageSize",
-                "required": False,
-                "in": "query",
-                "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
-            },
+            {"name": name, "required": False, "in": "query", "schema": schema}
+            for name, schema in PAGE_PARAMETER_SCHEMAS.items()
         ]
 
 
@@ -418,6 +410,7 @@ class PaginationParamsSerializer(serializers.Serializer):
     pageSize = serializers.IntegerField(min_value=1, max_value=100, required=False)  # noqa: N815
 
 
+@extend_schema_field(TIMESTAMP_SCHEMA)
 class AwareDateTimeField(serializers.DateTimeField):
     """An ISO 8601 timestamp that must carry an offset; answers in UTC with `Z`."""
 

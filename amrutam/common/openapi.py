@@ -88,6 +88,7 @@ def _operations_paths() -> dict[str, Any]:
     """/health, /ready and /metrics: no token, no DRF negotiation."""
     timestamp = {"type": "string", "format": "date-time", "description": "UTC, with `Z`."}
     state = {"type": "string", "enum": ["UP", "DOWN"]}
+    known = {"type": "string", "enum": ["UP", "DOWN", "UNKNOWN"]}
     ready_body = {
         "type": "object",
         "required": ["status", "checks"],
@@ -95,8 +96,29 @@ def _operations_paths() -> dict[str, Any]:
             "status": state,
             "checks": {
                 "type": "object",
-                "required": ["database", "cache"],
-                "properties": {"database": state, "cache": state},
+                "required": ["database", "cache", "encryption"],
+                "properties": {
+                    "database": state,
+                    "cache": state,
+                    "encryption": {
+                        **known,
+                        "description": (
+                            "Whether the configured keys decrypt a sample of the stored "
+                            "values (UNKNOWN while the database is down)."
+                        ),
+                    },
+                },
+            },
+            "problems": {
+                "type": "object",
+                "description": "Why a check is DOWN, when there is more to say than DOWN.",
+                "properties": {
+                    "database": {"type": "string"},
+                    "encryption": {
+                        "type": "string",
+                        "description": "Names the key ids in the data and the configured ones.",
+                    },
+                },
             },
         },
     }
@@ -130,12 +152,18 @@ def _operations_paths() -> dict[str, Any]:
         "/ready": {
             "get": {
                 "operationId": "ready",
-                "summary": "Readiness: PostgreSQL and Redis answer",
+                "summary": "Readiness: PostgreSQL and Redis answer, the keys read the data",
+                "description": (
+                    "PostgreSQL must answer within READY_DB_TIMEOUT_SECONDS (default 2), "
+                    "also when it hangs without closing connections; the encryption keys "
+                    "must decrypt a sample of the stored values (checked at most every "
+                    "KEY_CHECK_CACHE_SECONDS, default 30)."
+                ),
                 "tags": ["operations"],
                 "security": [{}],
                 "responses": {
-                    "200": _json(ready_body, "Both dependencies answer."),
-                    "503": _json(ready_body, "A dependency is down (its check says DOWN)."),
+                    "200": _json(ready_body, "Every check is UP."),
+                    "503": _json(ready_body, "A check says DOWN (`problems` may say why)."),
                     "413": too_large,
                 },
             }

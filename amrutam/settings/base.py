@@ -255,7 +255,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["drf_orjson_renderer.renderers.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["amrutam.common.drf.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "amrutam.common.autoschema.AutoSchema",
     "EXCEPTION_HANDLER": "amrutam.common.drf.exception_handler",
     "DEFAULT_METADATA_CLASS": "amrutam.common.drf.Metadata",
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "amrutam.common.drf.ContentNegotiation",
