@@ -17,12 +17,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from django_prometheus.exports import ExportToDjangoView
 
-from amrutam.common.drf import (
-    error_json_response,
-    request_id_of,
-    service_unavailable_body,
-    unavailable_dependency,
-)
+from amrutam.common.contract.envelope import error_json_response, request_id_of
+from amrutam.common.drf.dependencies import service_unavailable_body, unavailable_dependency
 from amrutam.common.readiness import probe_database
 
 logger = logging.getLogger("amrutam.ops")

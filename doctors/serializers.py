@@ -9,7 +9,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from amrutam.common.drf import AwareDateTimeField
+from amrutam.common.drf.fields import AwareDateTimeField
 from amrutam.common.openapi_rules import HOUR_MINUTE_SCHEMA, date_schema
 
 from .models import SlotStatus

@@ -13,13 +13,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject, empty
 
-from .drf import (
-    error_json_response,
-    json_response,
-    request_id_of,
-    service_unavailable_body,
-    unavailable_dependency,
-)
+from .contract.codes import code_for_status, message_for_status
+from .contract.envelope import error_json_response, json_response, request_id_of
+from .drf.dependencies import service_unavailable_body, unavailable_dependency
 
 logger = logging.getLogger("amrutam.request")
 
@@ -109,27 +105,6 @@ class BodySizeLimitMiddleware:
         return self.get_response(request)
 
 
-ERROR_CODES = {
-    400: "bad_request",
-    401: "not_authenticated",
-    403: "permission_denied",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    429: "rate_limited",
-    500: "internal_error",
-    503: "service_unavailable",
-}
-ERROR_MESSAGES = {
-    400: "Bad request.",
-    401: "Authentication credentials were not provided.",
-    403: "You do not have permission to perform this action.",
-    404: "Not found.",
-    405: "Method not allowed.",
-    413: "The request body is too large.",
-    500: "An unexpected error occurred.",
-    503: "A service this request needs is unavailable. Try again shortly.",
-}
 HTML_PREFIXES = ("/admin/", "/static/", "/api/docs")
 BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding", "content-language"})
 
@@ -150,8 +125,8 @@ class ErrorEnvelopeMiddleware:
         converted = error_json_response(
             request,
             status=status,
-            code=ERROR_CODES.get(status, "error" if status >= 500 else "bad_request"),
-            message=ERROR_MESSAGES.get(status, "The request could not be processed."),
+            code=code_for_status(status),
+            message=message_for_status(status),
         )
         # The answer being replaced has already passed the security middleware (CSP,
         # nosniff, frame options, referrer policy) and may carry Allow or Retry-After:
@@ -170,5 +145,5 @@ class ErrorEnvelopeMiddleware:
             return json_response(body, status=503)
         logger.exception("unhandled_exception", extra={"exc_type": type(exception).__name__})
         return error_json_response(
-            request, status=500, code="internal_error", message=ERROR_MESSAGES[500]
+            request, status=500, code=code_for_status(500), message=message_for_status(500)
         )
