@@ -49,9 +49,26 @@ class StrictChoiceField(serializers.ChoiceField):
 # --- Input ------------------------------------------------------------------------
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": 8,
+        "maxLength": 128,
+        # At least one letter (so not entirely numeric), no NUL character.
+        "pattern": "^(?=[^\\x00]*[A-Za-z])[^\\x00]+$",
+        "description": (
+            "8 to 128 characters with at least one letter; not a commonly used password "
+            "and not too similar to the email or name (Django's password validators)."
+        ),
+    }
+)
+class NewPasswordField(StrictCharField):
+    """A password being set: Django's validators run on it in the service."""
+
+
 class RegisterInputSerializer(serializers.Serializer):
     email = StrictEmailField(max_length=254)
-    password = StrictCharField(max_length=128, trim_whitespace=False)
+    password = NewPasswordField(max_length=128, trim_whitespace=False)
     name = StrictCharField(max_length=150)
     role = StrictChoiceField(choices=Role.choices, default=Role.PATIENT)
 
@@ -67,7 +84,7 @@ class RefreshTokenInputSerializer(serializers.Serializer):
 
 class PasswordChangeInputSerializer(serializers.Serializer):
     currentPassword = StrictCharField(max_length=128, trim_whitespace=False)
-    newPassword = StrictCharField(max_length=128, trim_whitespace=False)
+    newPassword = NewPasswordField(max_length=128, trim_whitespace=False)
 
 
 class StrictDateField(serializers.DateField):

@@ -5,7 +5,8 @@ module: only prose (`description`, `summary`) may change.
 spectacular --format openapi-json`): first the schema served before the envelopes,
 errors and pagination were defined once in `amrutam/common/contract/`, then regenerated
 when the schema came to state every validation rule of a single value (patterns,
-formats, lengths, list sizes, unknown fields). Regenerate it only for such a change. Both schemas are compared with every `$ref` resolved, so the
+formats, lengths, list sizes, unknown fields). Regenerate it only for such a change.
+Both schemas are compared with every `$ref` resolved, so the
 names of components (the three former copies of the pagination object) do not matter,
 only what a client receives. Two differences are normalised, both where the old schema
 held several spellings of one body:
