@@ -44,10 +44,13 @@ class AutoSchema(SpectacularAutoSchema):
         elif isinstance(field, serializers.ListSerializer) and schema.get("type") == "array":
             if not field.allow_empty:
                 schema["minItems"] = max(schema.get("minItems", 0), 1)
-            if field.min_length is not None:
-                schema["minItems"] = max(schema.get("minItems", 0), field.min_length)
-            if field.max_length is not None:
-                schema["maxItems"] = field.max_length
+            # DRF's ListSerializer takes min_length / max_length (untyped in the stubs).
+            min_length = getattr(field, "min_length", None)
+            max_length = getattr(field, "max_length", None)
+            if min_length is not None:
+                schema["minItems"] = max(schema.get("minItems", 0), min_length)
+            if max_length is not None:
+                schema["maxItems"] = max_length
         return schema
 
     def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:

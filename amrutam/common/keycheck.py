@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import DatabaseError, connection
 
-from .fields import EncryptionError, decrypt_text, keyring, stored_key_id
+from .fields import EncryptedMixin, EncryptionError, decrypt_text, keyring, stored_key_id
 
 # Values read per encrypted column: enough to tell a wrong key from a right one, few
 # enough that the whole check is a few milliseconds.
@@ -68,13 +68,15 @@ class KeyCheck:
 
 def _encrypted_columns() -> list[tuple[str, str, str]]:
     """(table, column, context) of every encrypted field of every installed model."""
-    columns = []
+    columns: list[tuple[str, str, str]] = []
     for model in apps.get_models():
         if model._meta.proxy or not model._meta.managed:
             continue  # a proxy's table is its concrete model's, sampled there
         for model_field in model._meta.local_concrete_fields:
-            if getattr(model_field, "encrypted", False):
-                columns.append((model._meta.db_table, model_field.column, model_field.context()))
+            if isinstance(model_field, EncryptedMixin):
+                columns.append(
+                    (model._meta.db_table, str(model_field.column), model_field.context())
+                )
     return columns
 
 

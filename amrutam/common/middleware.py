@@ -7,6 +7,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import structlog
 from django.conf import settings
@@ -46,8 +47,8 @@ def _resolved_user_id(request: HttpRequest) -> str | None:
     would query the session (and fail again, outside any error handling, when the
     database is what failed the request).
     """
-    user = getattr(request, "user", None)
-    if isinstance(user, SimpleLazyObject) and user._wrapped is empty:
+    user: Any = getattr(request, "user", None)
+    if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
         return None
     return str(user.pk) if getattr(user, "is_authenticated", False) else None
 

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "doctors",
     "consultations",
     "audit",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -15,8 +15,8 @@ from django.db import connection
 
 from doctors.models import AvailabilitySlot
 
-from .errors import BookingLimitReached
-from .models import Consultation, ConsultationStatus
+from ..errors import BookingLimitReached
+from ..models import Consultation, ConsultationStatus
 
 # First key of the two-key advisory lock on a patient's bookings ("amru"; the second
 # key is a hash of the patient's id). Only bookings take it.
@@ -45,12 +45,13 @@ def booking_limits_enforce(*, patient_id: Any, doctor_id: Any, now: dt.datetime)
 def _count_sql() -> str:
     quote = connection.ops.quote_name
     consultation, slot = Consultation._meta, AvailabilitySlot._meta
+    slot_pk = str(slot.pk.column)
     # Only names from the models' metadata are formatted in; values are parameters.
     return (
         "SELECT count(*), "  # noqa: S608  # nosec B608
         f"coalesce(sum(CASE WHEN c.{quote('doctor_id')} = %s THEN 1 ELSE 0 END), 0) "
         f"FROM {quote(consultation.db_table)} c "
-        f"JOIN {quote(slot.db_table)} s ON s.{quote(slot.pk.column)} = c.{quote('slot_id')} "
+        f"JOIN {quote(slot.db_table)} s ON s.{quote(slot_pk)} = c.{quote('slot_id')} "
         f"WHERE c.{quote('patient_id')} = %s AND c.{quote('status')} = %s "
         f"AND s.{quote('start_time')} > %s"
     )
