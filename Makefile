@@ -50,7 +50,9 @@ beat: install
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## The longer fuzz: the API fuzz (tests/fuzz, in-process, as patient, doctor and admin)
+## The longer fuzz: the API fuzz (tests/fuzz, in-process, as patient, doctor and admin;
+## schema conformance both ways: a schema-valid request is refused only for the reasons
+## listed in tests/fuzz/positive_data.py)
 ## with FUZZ_MAX_EXAMPLES (default 200) examples per operation and role, and the property
 ## tests of slot arithmetic and idempotency fingerprints with PROPERTY_MAX_EXAMPLES (2000).
 ## Deterministic; set FUZZ_SEED for other API inputs. `make test` runs the same tests small.

@@ -45,6 +45,24 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         pytest.exit("\n\n".join(problems), returncode=3)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Before the last test's fixtures (the test database among them) are torn down,
+    close the connection /ready's probe thread keeps, which would block dropping it."""
+    if nextitem is None:
+        from amrutam.common.readiness import close_probe_connection
+
+        close_probe_connection()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The same when the run stops early (-x), before the session's fixtures end."""
+    from amrutam.common.readiness import close_probe_connection
+
+    close_probe_connection()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     """Each test starts with an empty cache (rate-limit counters, cached reads)."""

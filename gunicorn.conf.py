@@ -4,9 +4,11 @@ import importlib
 import multiprocessing
 import os
 import shutil
+import subprocess  # nosec B404
 import sys
 import tempfile
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 worker_class = "gthread"
 # Chosen with `make bench` on 2 cores (wrk on the same cores). Every request is
@@ -61,8 +63,36 @@ def _refuse_bad_settings():
         sys.exit(str(exc))
 
 
+# Exit codes of `manage.py check_encryption_keys`.
+WRONG_ENCRYPTION_KEY = 1
+DATABASE_UNAVAILABLE = 2
+
+
+def _refuse_wrong_encryption_key():
+    """Stop the master when the configured keys decrypt none of the stored data.
+
+    A wrong key would otherwise serve every request that reads PHI a 503. Run in a
+    process of its own, so the master loads no Django and holds no database connection
+    when it forks. A database that cannot be read yet does not stop the start: the
+    service waits for it (and `/ready` says so).
+    """
+    # Fixed arguments, no shell.
+    done = subprocess.run(  # noqa: S603  # nosec B603
+        [sys.executable, os.path.join(HERE, "manage.py"), "check_encryption_keys"],
+        cwd=HERE,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode == WRONG_ENCRYPTION_KEY:
+        sys.exit(f"Refusing to start: {done.stderr.strip()}")
+    if done.returncode != 0:
+        print(done.stderr.strip(), file=sys.stderr)
+
+
 def on_starting(server):
     _refuse_bad_settings()
+    _refuse_wrong_encryption_key()
     shutil.rmtree(METRICS_DIR, ignore_errors=True)
     os.makedirs(METRICS_DIR, exist_ok=True)
 

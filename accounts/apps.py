@@ -8,8 +8,9 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the OpenAPI extension that documents the JWT authentication.
-        from accounts import openapi  # noqa: F401
+        # Registers the OpenAPI extension that documents the JWT authentication, and the
+        # system check that the encryption keys read the stored data.
+        from accounts import checks, openapi  # noqa: F401
         from accounts.auth_state import user_deleted, user_saved
 
         # The authentication cache follows the user row; the model knows nothing of it.

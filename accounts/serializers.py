@@ -8,9 +8,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import PatientProfile, Role, User
+from amrutam.common.openapi_rules import date_schema
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 ().-]{5,30}$")
 BLOOD_GROUPS = ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")
@@ -47,9 +49,26 @@ class StrictChoiceField(serializers.ChoiceField):
 # --- Input ------------------------------------------------------------------------
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": 8,
+        "maxLength": 128,
+        # At least one letter (so not entirely numeric), no NUL character.
+        "pattern": "^(?=[^\\x00]*[A-Za-z])[^\\x00]+$",
+        "description": (
+            "8 to 128 characters with at least one letter; not a commonly used password "
+            "and not too similar to the email or name (Django's password validators)."
+        ),
+    }
+)
+class NewPasswordField(StrictCharField):
+    """A password being set: Django's validators run on it in the service."""
+
+
 class RegisterInputSerializer(serializers.Serializer):
     email = StrictEmailField(max_length=254)
-    password = StrictCharField(max_length=128, trim_whitespace=False)
+    password = NewPasswordField(max_length=128, trim_whitespace=False)
     name = StrictCharField(max_length=150)
     role = StrictChoiceField(choices=Role.choices, default=Role.PATIENT)
 
@@ -124,7 +143,7 @@ class RefreshTokenInputSerializer(serializers.Serializer):
 
 class PasswordChangeInputSerializer(serializers.Serializer):
     currentPassword = StrictCharField(max_length=128, trim_whitespace=False)
-    newPassword = StrictCharField(max_length=128, trim_whitespace=False)
+    newPassword = NewPasswordField(max_length=128, trim_whitespace=False)
 
 
 class StrictDateField(serializers.DateField):
@@ -146,6 +165,9 @@ class NoUnknownFieldsMixin:
     that nothing was changed, rather than believing it was.
     """
 
+    # The schema says so (additionalProperties: false; amrutam/common/openapi_rules.py).
+    refuses_unknown_fields = True
+
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, Mapping):
             # A list error is reported under the field's own name ("profile").
@@ -156,11 +178,37 @@ class NoUnknownFieldsMixin:
         return super().to_internal_value(data)  # type: ignore[misc]
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": 32,
+        # PHONE_RE on a value with nothing to trim at either end.
+        "pattern": r"^\+?[0-9][0-9 ().-]{4,29}[0-9().-]$",
+        "description": "Digits, optionally a leading + and spaces, dashes, dots or brackets.",
+    }
+)
+class PhoneField(StrictCharField):
+    pass
+
+
+@extend_schema_field(
+    date_schema(
+        dt.date(1900, 1, 1),
+        # The service accepts birth dates up to today; the schema, up to the end of last
+        # year, which it can state as a fixed pattern.
+        dt.date.today().year - 1,
+        "YYYY-MM-DD, from 1900-01-01 to today.",
+    )
+)
+class BirthDateField(StrictDateField):
+    pass
+
+
 class ProfileInputSerializer(NoUnknownFieldsMixin, serializers.Serializer):
     """Any subset of the profile; `null` clears a value."""
 
-    phone = StrictCharField(max_length=32, allow_null=True, required=False)
-    dateOfBirth = StrictDateField(source="date_of_birth", allow_null=True, required=False)
+    phone = PhoneField(max_length=32, allow_null=True, required=False)
+    dateOfBirth = BirthDateField(source="date_of_birth", allow_null=True, required=False)
     gender = StrictCharField(max_length=32, allow_null=True, required=False)
     bloodGroup = StrictChoiceField(
         source="blood_group", choices=BLOOD_GROUPS, allow_null=True, required=False

@@ -13,6 +13,9 @@ admin.site.site_header = "Amrutam clinic back office"
 admin.site.site_title = "Amrutam clinic back office"
 admin.site.index_title = "Clinic administration"
 
+# A dependency failure is a 503 everywhere, the back office's HTML pages included.
+handler500 = "amrutam.views.server_error"
+
 urlpatterns = [
     path("health", views.health, name="health"),
     path("ready", views.ready, name="ready"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 
 from amrutam.common.contract.openapi import (
@@ -10,6 +11,7 @@ from amrutam.common.contract.openapi import (
     error_responses,
     page_envelope,
 )
+from amrutam.common.openapi_rules import text_schema
 
 from .serializers import (
     AccessLogOutputSerializer,
@@ -28,15 +30,17 @@ audit_log_list = extend_schema(
     operation_id="audit_logs_list",
     summary="The audit trail: changes, business events and PHI reads, newest first",
     parameters=[
-        OpenApiParameter("actor", str, description="Actor's user id (UUID)."),
+        OpenApiParameter("actor", OpenApiTypes.UUID, description="Actor's user id (UUID)."),
         OpenApiParameter(
             "action",
-            str,
+            text_schema(100),
             description='Exact action ("consultation.booked"), or a prefix ending in '
             '"*" ("consultation.*").',
         ),
-        OpenApiParameter("objectType", str, description='e.g. "consultation", "user".'),
-        OpenApiParameter("objectId", str),
+        OpenApiParameter(
+            "objectType", text_schema(100), description='e.g. "consultation", "user".'
+        ),
+        OpenApiParameter("objectId", text_schema(255)),
         *FROM_TO_PARAMETERS,
         *PAGE_PARAMETERS,
     ],

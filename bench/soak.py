@@ -126,6 +126,9 @@ def server_env() -> dict[str, str]:
         port=PORT,
         cache_prefix="soak",
         drop=("DJANGO_", "GUNICORN_"),
+        # A few patients book for the whole run: no cap on what each may hold.
+        BOOKING_MAX_UPCOMING_PER_PATIENT="0",
+        BOOKING_MAX_UPCOMING_PER_DOCTOR="0",
         JWT_ACCESS_MINUTES=str(SECONDS // 60 + 30),
         GUNICORN_WORKERS=str(WORKERS),
         GUNICORN_THREADS=str(THREADS),

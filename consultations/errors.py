@@ -28,3 +28,8 @@ class IdempotencyKeyReused(ApplicationError):
 class PrescriptionExists(Conflict):
     code = "prescription_exists"
     message = "This consultation already has a prescription."
+
+
+class BookingLimitReached(Conflict):
+    code = "booking_limit_reached"
+    message = "You hold the most upcoming consultations allowed. Cancel one to book another."

@@ -74,7 +74,10 @@ booking_create = extend_schema(
         "Books the slot for the calling patient. Exactly one booking per slot whatever "
         "the concurrency: losers get 409 `slot_unavailable`. An unknown `slotId` or "
         "`doctorId` is 404; a slot of another doctor, taken, blocked, started or of an "
-        "unverified doctor is 409 `slot_unavailable`. Completed outcomes (201 and 4xx "
+        "unverified doctor is 409 `slot_unavailable`. A patient who already holds "
+        "`BOOKING_MAX_UPCOMING_PER_PATIENT` upcoming (pending, not yet started) "
+        "consultations, or `BOOKING_MAX_UPCOMING_PER_DOCTOR` with this doctor, gets 409 "
+        "`booking_limit_reached` (defaults 10 and 3). Completed outcomes (201 and 4xx "
         "other than 409 in progress) are stored under the key and replayed."
     ),
     request=BookingCreateInputSerializer,
@@ -91,7 +94,7 @@ booking_create = extend_schema(
             s400="`validation_error` (body) or `idempotency_key_required`",
             s403="`permission_denied`: only patients book",
             s404="`not_found`: unknown slot or doctor",
-            s409="`slot_unavailable` or `idempotency_key_in_progress`",
+            s409=("`slot_unavailable`, `booking_limit_reached` or `idempotency_key_in_progress`"),
         ),
     },
 )

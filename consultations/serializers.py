@@ -49,7 +49,8 @@ class CancelInputSerializer(serializers.Serializer):
 class NotesInputSerializer(serializers.Serializer):
     symptoms = TextField(max_length=CLINICAL_TEXT_MAX)
     diagnosis = TextField(max_length=CLINICAL_TEXT_MAX)
-    advice = TextField(max_length=CLINICAL_TEXT_MAX, allow_blank=True)
+    # Required and not blank, as the model has always checked it: the schema says so.
+    advice = TextField(max_length=CLINICAL_TEXT_MAX)
     followUpInDays = serializers.IntegerField(
         source="follow_up_in_days",
         min_value=1,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 
@@ -11,6 +13,7 @@ from amrutam.common.contract.openapi import (
     error_responses,
     page_envelope,
 )
+from amrutam.common.openapi_rules import date_schema
 
 from .serializers import (
     BookedConsultationSerializer,
@@ -27,10 +30,14 @@ from .serializers import (
 WINDOW_PARAMETERS = [
     OpenApiParameter(
         "start_date",
-        str,
+        date_schema(dt.date(2000, 1, 1), 2100, "YYYY-MM-DD, 2000-01-01 to 2100-12-31."),
         description="YYYY-MM-DD (2000-01-01 to 2100-12-31); default today in the doctor's zone.",
     ),
-    OpenApiParameter("days", int, description="Window length in days, 1-31 (default 7)."),
+    OpenApiParameter(
+        "days",
+        {"type": "integer", "minimum": 1, "maximum": 31, "default": 7},
+        description="Window length in days, 1-31 (default 7).",
+    ),
 ]
 
 DoctorEnvelope = envelope("DoctorEnvelope", {"doctor": DoctorOutputSerializer()})

@@ -37,13 +37,14 @@ class Interval:
 
 
 @cache
-def _zone_names() -> frozenset[str]:
+def zone_names() -> frozenset[str]:
+    """Every IANA zone name known to this machine."""
     return frozenset(available_timezones())
 
 
 def is_valid_timezone(name: str) -> bool:
     """True when `name` is an IANA zone name known to this machine."""
-    return isinstance(name, str) and name in _zone_names()
+    return isinstance(name, str) and name in zone_names()
 
 
 def zone(name: str) -> dt.tzinfo:

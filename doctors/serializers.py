@@ -6,12 +6,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from amrutam.common.drf.fields import AwareDateTimeField
+from amrutam.common.openapi_rules import HOUR_MINUTE_SCHEMA, date_schema
 
 from .models import SlotStatus
-from .scheduling import hhmm_to_minutes, is_valid_timezone, minutes_to_hhmm
+from .scheduling import hhmm_to_minutes, is_valid_timezone, minutes_to_hhmm, zone_names
 from .selectors import DEFAULT_ORDERING, ORDERINGS
 from .services import MAX_RULES, MAX_SLOTS_PER_REQUEST
 
@@ -27,6 +29,13 @@ def _check_date_range(value: dt.date | None) -> dt.date | None:
     return value
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "enum": sorted(zone_names()),
+        "description": "IANA time zone name, e.g. Asia/Kolkata.",
+    }
+)
 class TimezoneField(serializers.CharField):
     """An IANA zone name known to this machine (e.g. Asia/Kolkata, Europe/London)."""
 
@@ -39,6 +48,13 @@ class TimezoneField(serializers.CharField):
         if not is_valid_timezone(value):
             raise serializers.ValidationError("Unknown IANA time zone.")
         return value
+
+
+@extend_schema_field(
+    date_schema(EARLIEST_DATE, LATEST_DATE.year, "YYYY-MM-DD, 2000-01-01 to 2100-12-31.")
+)
+class RangedDateField(serializers.DateField):
+    """A date the scheduling covers (checked by `_check_date_range`)."""
 
 
 # --- Doctors -------------------------------------------------------------------------------
@@ -123,7 +139,7 @@ class DirectoryQuerySerializer(serializers.Serializer):
     maxFee = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False
     )
-    availableOn = serializers.DateField(
+    availableOn = RangedDateField(
         input_formats=["%Y-%m-%d"],
         required=False,
         help_text="Has a bookable slot that day, in the doctor's time zone.",
@@ -143,7 +159,7 @@ class DirectoryQuerySerializer(serializers.Serializer):
 
 
 class WindowQuerySerializer(serializers.Serializer):
-    start_date = serializers.DateField(
+    start_date = RangedDateField(
         input_formats=["%Y-%m-%d"],
         required=False,
         help_text="YYYY-MM-DD; default today in the doctor's time zone.",
@@ -179,6 +195,8 @@ class SlotRangeInputSerializer(serializers.Serializer):
 class SlotsCreateInputSerializer(serializers.Serializer):
     slots = SlotRangeInputSerializer(
         many=True,
+        allow_empty=False,
+        max_length=MAX_SLOTS_PER_REQUEST,
         help_text=f"1 to {MAX_SLOTS_PER_REQUEST} slots, all created or none.",
     )
 
@@ -196,6 +214,7 @@ class SlotsCreateInputSerializer(serializers.Serializer):
 # --- Weekly schedule -----------------------------------------------------------------------
 
 
+@extend_schema_field(HOUR_MINUTE_SCHEMA)
 class HourMinuteField(serializers.CharField):
     """A wall-clock time "HH:MM" (00:00-24:00), as minutes after midnight."""
 
@@ -223,7 +242,9 @@ class ScheduleInputSerializer(serializers.Serializer):
 
     timezone = TimezoneField(required=False)
     slotMinutes = serializers.IntegerField(min_value=5, max_value=240, required=False)
-    rules = ScheduleRuleSerializer(many=True, help_text=f"At most {MAX_RULES} rules.")
+    rules = ScheduleRuleSerializer(
+        many=True, max_length=MAX_RULES, help_text=f"At most {MAX_RULES} rules."
+    )
 
     def to_internal_value(self, data: Any) -> Any:
         rules = data.get("rules") if hasattr(data, "get") else None

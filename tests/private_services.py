@@ -101,6 +101,26 @@ class PrivatePostgres:
         """`immediate` is a crash: no checkpoint, clients cut off, WAL replayed on start."""
         self._ctl("-m", mode, "-w", "-t", "30", "stop", check=False)
 
+    def _pids(self) -> list[int]:
+        """The postmaster first, then its children (every backend and helper process)."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = Path(f"/proc/{postmaster}/task/{postmaster}/children")
+        return [postmaster, *(int(pid) for pid in children.read_text().split())]
+
+    def pause(self) -> None:
+        """Hang without closing anything: connections stay open, nothing answers."""
+        self.paused = self._pids()
+        for pid in self.paused:
+            os.kill(pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        for pid in reversed(getattr(self, "paused", [])):
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        self.paused = []
+
     def create_database(self, name: str) -> None:
         import psycopg
 
@@ -108,6 +128,7 @@ class PrivatePostgres:
             conn.execute(f'CREATE DATABASE "{name}"')
 
     def destroy(self) -> None:
+        self.resume()
         self.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
 

@@ -112,3 +112,35 @@ def test_a_committed_deactivation_survives_a_failed_publish_after_commit(
     assert cache.get(key) is None
     monkeypatch.undo()
     assert auth_state.auth_state_get(user.pk).is_active is False
+
+
+@pytest.mark.urls("amrutam.urls")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["/admin/", "/admin/login/", "/admin/accounts/user/"])
+def test_the_back_office_with_postgres_unreachable_is_a_503_page(path):
+    from django.test import Client
+
+    # A staff member's session cookie: the back office looks the session up first.
+    browser = Client(raise_request_exception=False)
+    browser.cookies["sessionid"] = "s" * 32
+    conn = connections["default"]
+    original = dict(conn.settings_dict)
+    conn.close()
+    conn.settings_dict["PORT"] = "1"
+    conn.settings_dict["OPTIONS"] = {**original["OPTIONS"], "connect_timeout": 1}
+    try:
+        response = browser.get(path)
+    finally:
+        conn.close()
+        conn.settings_dict.clear()
+        conn.settings_dict.update(original)
+
+    page = response.content.decode()
+    assert response.status_code == 503
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    assert response["Retry-After"] == "5"
+    assert "Service unavailable" in page
+    assert response["X-Request-ID"] in page
+    assert "Traceback" not in page and "OperationalError" not in page and "5432" not in page
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Content-Security-Policy"]

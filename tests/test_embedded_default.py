@@ -191,7 +191,10 @@ def test_the_trial_instance_is_up_ready_and_documented(embedded):
     schema = api.call("GET", "/api/schema")
 
     assert health[0] == 200 and health[1]["status"] == "UP"
-    assert ready == (200, {"status": "UP", "checks": {"database": "UP", "cache": "UP"}})
+    assert ready == (
+        200,
+        {"status": "UP", "checks": {"database": "UP", "cache": "UP", "encryption": "UP"}},
+    )
     assert schema[0] == 200 and schema[1].startswith(b"openapi: 3")
 
 

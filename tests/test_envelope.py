@@ -140,3 +140,43 @@ def test_oversized_body_answers_the_full_envelope_and_runs_no_view(api_client, s
     assert payload["code"] == "payload_too_large"
     assert payload["requestId"] == "req-413"
     assert "data" not in payload
+
+
+SECURITY_HEADERS = (
+    "Content-Security-Policy",
+    "X-Content-Type-Options",
+    "X-Frame-Options",
+    "Referrer-Policy",
+    "Cross-Origin-Opener-Policy",
+)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/no/such/page",
+        "/api/v1/no-such-resource",
+        "/api/v1/consultations/not-a-uuid",
+        "/api/v1/doctors/12345/availability",
+    ],
+)
+def test_unknown_routes_and_malformed_ids_answer_like_a_missing_object(path, client_for, patient):
+    client = client_for(patient)
+    # A well-formed id of nothing: the 404 a view itself answers.
+    missing = client.get("/api/v1/consultations/00000000-0000-4000-8000-000000000000")
+
+    response = client.get(path)
+
+    assert missing.status_code == response.status_code == 404
+    assert response["Content-Type"] == missing["Content-Type"] == "application/json"
+    for header in SECURITY_HEADERS:
+        assert response.get(header), header
+        assert response[header] == missing[header], header
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    body = response.json()
+    assert list(body) == list(missing.json()) == ["status", "code", "message", "requestId"]
+    assert (body["status"], body["code"]) == ("fail", "not_found")
+    assert body["requestId"] == response["X-Request-ID"]
+    # Rendered the same way (compact JSON) as the view's answer.
+    assert response.content.startswith(b'{"status":"fail","code":"not_found"')

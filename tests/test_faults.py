@@ -41,6 +41,8 @@ STATEMENT_TIMEOUT_MS = 3000
 DB_REQUEST_BOUND = CONNECT_TIMEOUT + STATEMENT_TIMEOUT_MS / 1000 + 3
 REDIS_SOCKET_TIMEOUT = 0.5
 REDIS_REQUEST_BOUND = 4.0
+# /ready's own deadline for the database's answer.
+READY_DB_TIMEOUT = 1.0
 
 
 @dataclass
@@ -69,6 +71,10 @@ def stack() -> Iterator[Stack]:
             "DB_LOCK_TIMEOUT_MS": str(LOCK_TIMEOUT_MS),
             "DB_STATEMENT_TIMEOUT_MS": str(STATEMENT_TIMEOUT_MS),
             "JWT_ACCESS_MINUTES": "60",
+            "READY_DB_TIMEOUT_SECONDS": str(READY_DB_TIMEOUT),
+            # Four patients book a fresh slot every 0.15 s for the whole module.
+            "BOOKING_MAX_UPCOMING_PER_PATIENT": "0",
+            "BOOKING_MAX_UPCOMING_PER_DOCTOR": "0",
         },
     )
     try:
@@ -339,7 +345,7 @@ def test_redis_killed_mid_run_bookings_go_on_logins_503_and_ready_names_the_cach
         assert probe.answer.status == 503
         assert probe.answer.json() == {
             "status": "DOWN",
-            "checks": {"database": "UP", "cache": "DOWN", "broker": "DOWN"},
+            "checks": {"database": "UP", "cache": "DOWN", "encryption": "UP", "broker": "DOWN"},
         }
     # Booking needs only PostgreSQL: it goes on without Redis.
     booked = between(calls, "booking", *outage)
@@ -383,10 +389,7 @@ def test_redis_unreachable_mid_run_costs_a_socket_timeout_not_a_hang(healthy):
     assert probes
     assert {json.dumps(c.answer.json()) for c in probes if c.answer} == {
         json.dumps(
-            {
-                "status": "DOWN",
-                "checks": {"database": "UP", "cache": "DOWN", "broker": "DOWN"},
-            }
+            {"status": "DOWN", "checks": {"database": "UP", "cache": "DOWN", "encryption": "UP", "broker": "DOWN"}}
         )
     }
     booked = between(calls, "booking", *outage)
@@ -434,7 +437,7 @@ def test_postgres_crash_restart_mid_run_recovers_without_restarting_the_server(h
         json.dumps(
             {
                 "status": "DOWN",
-                "checks": {"database": "DOWN", "cache": "UP", "broker": "UP"},
+                "checks": {"database": "DOWN", "cache": "UP", "encryption": "UNKNOWN", "broker": "UP"},
             }
         )
     }
@@ -471,3 +474,47 @@ def test_a_booking_behind_a_held_row_lock_gives_up_at_the_lock_timeout(healthy):
     assert retry.status == 201
     rows = stack.sql("SELECT count(*) FROM consultations_consultation WHERE slot_id = %s", (slot,))
     assert rows == [(1,)]
+
+
+def test_ready_reports_a_frozen_postgres_within_its_own_timeout(healthy):
+    stack = healthy
+    # Every PostgreSQL process stopped: connections stay open and nothing answers, so
+    # no statement timeout fires (the server enforces it).
+    stack.pg.pause()
+    try:
+        probes = [request("GET", f"{stack.app.base}/ready", timeout=15) for _ in range(4)]
+    finally:
+        stack.pg.resume()
+
+    for probe in probes:
+        assert probe.status == 503, probe.body
+        assert probe.json()["checks"]["database"] == "DOWN"
+        assert probe.json()["problems"] == {"database": "The database did not answer in time."}
+        assert probe.seconds < READY_DB_TIMEOUT + 1.5
+    # Back to ready as soon as the database answers again.
+    assert wait_until_ready(stack, within=15) < 5
+
+
+def test_the_back_office_answers_a_503_page_with_postgres_stopped(healthy):
+    stack = healthy
+    # A staff session cookie: the back office looks the session up before any page.
+    headers = {"Cookie": "sessionid=" + "s" * 32, "Accept": "text/html"}
+    stack.pg.stop("fast")
+    try:
+        pages = [
+            request("GET", f"{stack.app.base}{path}", headers=headers, timeout=15)
+            for path in ("/admin/", "/admin/login/", "/admin/consultations/consultation/")
+        ]
+    finally:
+        stack.pg.start()
+
+    for page in pages:
+        text = page.body.decode()
+        assert page.status == 503, text[:300]
+        assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+        assert "Service unavailable" in text
+        assert page.headers["X-Request-ID"] in text
+        assert "Traceback" not in text and "OperationalError" not in text
+        assert page.headers["X-Frame-Options"] == "DENY"
+        assert page.seconds < DB_REQUEST_BOUND
+    wait_until_ready(stack, within=15)

@@ -7,6 +7,8 @@ import pytest
 from django.core.cache import caches
 from django.db import connections
 
+from amrutam.common.readiness import close_probe_connection
+
 pytestmark = pytest.mark.django_db
 
 
@@ -28,7 +30,7 @@ def test_ready_is_up_when_database_and_cache_answer(client):
     assert response.status_code == 200
     assert response.json() == {
         "status": "UP",
-        "checks": {"database": "UP", "cache": "UP", "broker": "UP"},
+        "checks": {"database": "UP", "cache": "UP", "encryption": "UP", "broker": "UP"},
     }
 
 
@@ -49,7 +51,7 @@ def test_ready_is_503_when_redis_is_unreachable(client, settings):
     response = client.get("/ready")
 
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "UP", "cache": "DOWN", "broker": "UP"}
+    assert response.json()["checks"] == {"database": "UP", "cache": "DOWN", "encryption": "UP", "broker": "UP"}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -57,19 +59,23 @@ def test_ready_is_503_when_postgres_is_unreachable(client):
     conn = connections["default"]
     original = dict(conn.settings_dict)
     conn.close()
+    # /ready probes on a thread of its own, with its own connection (the settings dict
+    # is shared): it must reconnect to see the closed port.
+    close_probe_connection()
     conn.settings_dict["PORT"] = "1"
     conn.settings_dict["OPTIONS"] = {**original["OPTIONS"], "connect_timeout": 1}
     try:
         response = client.get("/ready")
     finally:
         conn.close()
+        close_probe_connection()
         conn.settings_dict.clear()
         conn.settings_dict.update(original)
 
     assert response.status_code == 503
     assert response.json() == {
         "status": "DOWN",
-        "checks": {"database": "DOWN", "cache": "UP", "broker": "UP"},
+        "checks": {"database": "DOWN", "cache": "UP", "encryption": "UNKNOWN", "broker": "UP"},
     }
 
 

@@ -11,10 +11,11 @@ from typing import Any
 
 import structlog
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject, empty
 
 from .contract.codes import code_for_status, message_for_status
-from .contract.envelope import error_json_response, request_id_of
+from .contract.envelope import error_json_response, json_response, request_id_of
 from .drf.dependencies import service_unavailable_body, unavailable_dependency
 
 logger = logging.getLogger("amrutam.request")
@@ -39,6 +40,19 @@ def client_ip(request: HttpRequest) -> str:
     return remote
 
 
+def _resolved_user_id(request: HttpRequest) -> str | None:
+    """The caller's id if the request has already looked its user up, else None.
+
+    The back office's user is a lazy object: evaluating it just for the access line
+    would query the session (and fail again, outside any error handling, when the
+    database is what failed the request).
+    """
+    user: Any = getattr(request, "user", None)
+    if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
+        return None
+    return str(user.pk) if getattr(user, "is_authenticated", False) else None
+
+
 class RequestIdMiddleware:
     """Accept a sane X-Request-ID or make one; echo it and bind it to every log line."""
 
@@ -55,8 +69,7 @@ class RequestIdMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         response["X-Request-ID"] = request_id
-        user: Any = getattr(request, "user", None)
-        user_id = str(user.pk) if getattr(user, "is_authenticated", False) else None
+        user_id = _resolved_user_id(request)
         logger.info(
             "request",
             extra={
@@ -94,6 +107,7 @@ class BodySizeLimitMiddleware:
 
 
 HTML_PREFIXES = ("/admin/", "/static/", "/api/docs")
+BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding", "content-language"})
 
 
 class ErrorEnvelopeMiddleware:
@@ -115,9 +129,13 @@ class ErrorEnvelopeMiddleware:
             code=code_for_status(status),
             message=message_for_status(status),
         )
-        for header in ("Allow", "Retry-After"):
-            if header in response:
-                converted[header] = response[header]
+        # The answer being replaced has already passed the security middleware (CSP,
+        # nosniff, frame options, referrer policy) and may carry Allow or Retry-After:
+        # keep every header but those describing the old body, so an unknown route or a
+        # malformed id is answered with the same header set as any other error.
+        for header, value in response.items():
+            if header.lower() not in BODY_HEADERS:
+                converted[header] = value
         return converted
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
@@ -125,7 +143,7 @@ class ErrorEnvelopeMiddleware:
             return None
         if unavailable_dependency(exception):
             body = service_unavailable_body(exception, request_id_of(request))
-            return JsonResponse(body, status=503)
+            return json_response(body, status=503)
         logger.exception("unhandled_exception", extra={"exc_type": type(exception).__name__})
         return error_json_response(
             request, status=500, code=code_for_status(500), message=message_for_status(500)

@@ -221,10 +221,21 @@ MFA_TOKEN_TRIES = env.int("MFA_TOKEN_TRIES", default=5)
 # 32 characters are used as raw bytes; anything else must be standard base64 of 32 bytes.
 ENCRYPTION_KEY = env("ENCRYPTION_KEY", default=None)
 ENCRYPTION_KEYS_PREVIOUS = env.list("ENCRYPTION_KEYS_PREVIOUS", default=[])
+# /ready re-checks that the keys decrypt a sample of the stored data this often.
+KEY_CHECK_CACHE_SECONDS = env.float("KEY_CHECK_CACHE_SECONDS", default=30.0)
+
+# --- Readiness --------------------------------------------------------------------
+# /ready reports the database DOWN when it has not answered within this many seconds,
+# also when it hangs without closing connections (no server-side timeout fires then).
+READY_DB_TIMEOUT_SECONDS = env.float("READY_DB_TIMEOUT_SECONDS", default=2.0)
 
 # --- Business rules ---------------------------------------------------------------
 CANCELLATION_CUTOFF_MINUTES = env.int("CANCELLATION_CUTOFF_MINUTES", default=60)
 BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=14)
+# Upcoming (pending, not yet started) consultations one patient may hold, in total and
+# with one doctor, so nobody can hoard a doctor's slots; 0 turns a cap off.
+BOOKING_MAX_UPCOMING_PER_PATIENT = env.int("BOOKING_MAX_UPCOMING_PER_PATIENT", default=10)
+BOOKING_MAX_UPCOMING_PER_DOCTOR = env.int("BOOKING_MAX_UPCOMING_PER_DOCTOR", default=3)
 START_EARLY_MINUTES = env.int("START_EARLY_MINUTES", default=10)
 NO_SHOW_GRACE_MINUTES = env.int("NO_SHOW_GRACE_MINUTES", default=15)
 IDEMPOTENCY_WINDOW_HOURS = env.int("IDEMPOTENCY_WINDOW_HOURS", default=24)
@@ -339,7 +350,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["drf_orjson_renderer.renderers.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["amrutam.common.drf.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "amrutam.common.autoschema.AutoSchema",
     "EXCEPTION_HANDLER": "amrutam.common.drf.handler.exception_handler",
     "DEFAULT_METADATA_CLASS": "amrutam.common.drf.metadata.Metadata",
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "amrutam.common.drf.negotiation.ContentNegotiation",

@@ -29,6 +29,7 @@ from ._base import (
     set_slot_status,
     unavailable,
 )
+from .limits import booking_limits_enforce
 from .slot_lock import lock_slots
 
 
@@ -42,8 +43,9 @@ def consultation_book(
 ) -> Consultation:
     """Book slot `slot_id` of doctor `doctor_id` for `patient`.
 
-    Raise PermissionDenied (not a patient), NotFound (unknown slot or doctor) or
-    SlotUnavailable (taken, blocked, started, another doctor's, doctor not bookable).
+    Raise PermissionDenied (not a patient), NotFound (unknown slot or doctor),
+    SlotUnavailable (taken, blocked, started, another doctor's, doctor not bookable) or
+    BookingLimitReached (the patient holds the most upcoming consultations allowed).
     """
     if patient.role != Role.PATIENT:
         raise PermissionDenied("Only patients can book consultations.")
@@ -59,7 +61,9 @@ def consultation_book(
                 raise NotFound("No such doctor.")
             raise unavailable("This slot belongs to another doctor.")
         # The clock is read after the lock: a wait behind other bookings counts.
-        require_bookable(locked, now=timezone.now())
+        now = timezone.now()
+        require_bookable(locked, now=now)
+        booking_limits_enforce(patient_id=patient.pk, doctor_id=slot.doctor_id, now=now)
 
         consultation = Consultation(
             # The id, not the object: the caller's user may be a lazy one without its row.

@@ -1,17 +1,17 @@
 """The published schema still describes the same wire contract as before the API-contract
 module: only prose (`description`, `summary`) may change.
 
-A change of the contract itself is written into the baseline in the same commit, so
-review sees it: the webhook admin API (`/api/v1/admin/webhooks...`) and the `broker`
-check of `/ready` were added that way, their components inlined.
-
-`openapi_baseline.json` is the schema the API served before the envelopes, errors and
-pagination were defined once in `amrutam/common/contract/` (`manage.py spectacular
---format openapi-json`), regenerated since only for deliberate contract changes (the MFA
-endpoints, the login's `oneOf`, the user's MFA fields). Both schemas are compared with
-every `$ref` resolved, so the names of components (the three former copies of the
-pagination object) do not matter, only what a client receives. Two differences are
-normalised, both where the old schema held several spellings of one body:
+`openapi_baseline.json` is the schema as last changed on purpose (`manage.py
+spectacular --format openapi-json`): first the schema served before the envelopes,
+errors and pagination were defined once in `amrutam/common/contract/`, then regenerated
+only for deliberate contract changes, each named in its commit: the MFA endpoints and the
+login's `oneOf`, the webhook admin API and the `broker` check of `/ready`, the
+validation rules of every single value (patterns, formats, lengths, list sizes, unknown
+fields) and the `encryption` check of `/ready`. Regenerate it only for such a change.
+Both schemas are compared with every `$ref` resolved, so the names of components (the
+three former copies of the pagination object) do not matter, only what a client
+receives. Two differences are normalised, both where the old schema held several
+spellings of one body:
 
 - every error answer is the one error envelope: it is compared by its keys and required
   keys. The old schema had five spellings of it (the shared `ApiError` and one copy per

@@ -5,7 +5,9 @@ in-process (WSGI) as a patient, a doctor and an admin: the coverage phase's boun
 values and undeclared methods, then generated valid and invalid input, with ids, slot
 pairs and times aimed at the world of `conftest.py`. Each answer must be no 5xx, a
 documented status with the documented content type, body and headers (X-Request-ID on
-every answer, Retry-After on 429), and 405 with `Allow` for an undeclared method.
+every answer, Retry-After on 429), 405 with `Allow` for an undeclared method, and a
+request valid by the schema must not be refused but for state or permission (or a
+relation between fields, which JSON Schema cannot state): see `positive_data.py`.
 
 The run is deterministic (fixed seed, derandomized) and bounded by FUZZ_MAX_EXAMPLES
 (default 10 per operation and role, for `make test`); `make fuzz` raises it, FUZZ_SEED
@@ -25,6 +27,7 @@ from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from . import positive_data  # noqa: F401  (registers the check)
 from .conftest import STATS, TARGETS
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "10"))
@@ -41,6 +44,8 @@ CHECKS = (
     "response_headers_conformance",
     "unsupported_method",
     "allow_header_conformance",
+    # positive_data_acceptance with the refusals no schema can rule out (positive_data.py).
+    "positive_data_accepted_but_for_state_or_permission",
 )
 
 app = get_wsgi_application()

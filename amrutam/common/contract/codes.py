@@ -30,6 +30,7 @@ STATUS_CODES: dict[int, str] = {
     413: "payload_too_large",
     429: "rate_limited",
     500: "internal_error",
+    503: "service_unavailable",
 }
 STATUS_MESSAGES: dict[int, str] = {
     400: "Bad request.",
@@ -39,6 +40,7 @@ STATUS_MESSAGES: dict[int, str] = {
     405: "Method not allowed.",
     413: "The request body is too large.",
     500: "An unexpected error occurred.",
+    503: "A service this request needs is unavailable. Try again shortly.",
 }
 DEFAULT_MESSAGE = "The request could not be processed."
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+import orjson
+from django.http import HttpRequest, HttpResponse
 from rest_framework.response import Response
 
 
@@ -47,6 +48,15 @@ def error_body(
     return body
 
 
+def json_response(body: dict[str, Any], *, status: int) -> HttpResponse:
+    """`body` as DRF's renderer writes it (orjson, compact), for views outside DRF.
+
+    One rendering for every answer, so an error from middleware reads byte for byte
+    like the same error from a DRF view.
+    """
+    return HttpResponse(orjson.dumps(body), status=status, content_type="application/json")
+
+
 def error_json_response(
     request: HttpRequest,
     *,
@@ -54,10 +64,10 @@ def error_json_response(
     code: str,
     message: str,
     headers: dict[str, str] | None = None,
-) -> JsonResponse:
+) -> HttpResponse:
     """The error envelope for plain Django views and middleware (outside DRF)."""
     body = error_body(status=status, code=code, message=message, request_id=request_id_of(request))
-    response = JsonResponse(body, status=status)
+    response = json_response(body, status=status)
     for name, value in (headers or {}).items():
         response[name] = value
     return response

@@ -17,6 +17,8 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
+from amrutam.common.openapi_rules import DATE_OR_TIMESTAMP_SCHEMA, PAGE_PARAMETER_SCHEMAS
+
 ERROR_COMPONENT = "ApiError"
 ERROR_REF: dict[str, Any] = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
 
@@ -88,8 +90,14 @@ def page_envelope(name: str, list_name: str, item: serializers.Serializer) -> An
 
 
 PAGE_PARAMETERS = [
-    OpenApiParameter("page", int, description="1-based page number (default 1)."),
-    OpenApiParameter("pageSize", int, description="Items per page, 1-100 (default 20)."),
+    OpenApiParameter(
+        "page", PAGE_PARAMETER_SCHEMAS["page"], description="1-based page number (default 1)."
+    ),
+    OpenApiParameter(
+        "pageSize",
+        PAGE_PARAMETER_SCHEMAS["pageSize"],
+        description="Items per page, 1-100 (default 20).",
+    ),
 ]
 
 RETRY_AFTER = OpenApiParameter(
@@ -107,6 +115,10 @@ WINDOW_SEMANTICS = (
     "an offset and counts that very instant."
 )
 FROM_TO_PARAMETERS = [
-    OpenApiParameter("from", str, description=f"Start. {WINDOW_SEMANTICS}"),
-    OpenApiParameter("to", str, description=f"End. {WINDOW_SEMANTICS}"),
+    OpenApiParameter("from", DATE_OR_TIMESTAMP_SCHEMA, description=f"Start. {WINDOW_SEMANTICS}"),
+    OpenApiParameter(
+        "to",
+        DATE_OR_TIMESTAMP_SCHEMA,
+        description=f"End, not before `from`. {WINDOW_SEMANTICS}",
+    ),
 ]

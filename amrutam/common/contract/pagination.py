@@ -89,7 +89,7 @@ class Pagination(PageNumberPagination):
                 "name": self.page_query_param,
                 "required": False,
                 "in": "query",
-                "schema": {"type": "integer", "minimum": 1, "default": 1},
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
             },
             {
                 "name": self.page_size_query_param,

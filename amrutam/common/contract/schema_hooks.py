@@ -89,6 +89,7 @@ def _operations_paths() -> dict[str, Any]:
     """/health, /ready and /metrics: no token, no DRF negotiation."""
     timestamp = {"type": "string", "format": "date-time", "description": "UTC, with `Z`."}
     state = {"type": "string", "enum": ["UP", "DOWN"]}
+    known = {"type": "string", "enum": ["UP", "DOWN", "UNKNOWN"]}
     ready_body = {
         "type": "object",
         "required": ["status", "checks"],
@@ -96,7 +97,7 @@ def _operations_paths() -> dict[str, Any]:
             "status": state,
             "checks": {
                 "type": "object",
-                "required": ["database", "cache"],
+                "required": ["database", "cache", "encryption"],
                 "properties": {
                     "database": state,
                     "cache": state,
@@ -104,6 +105,24 @@ def _operations_paths() -> dict[str, Any]:
                         **state,
                         "description": "The Celery broker; absent on the embedded default, "
                         "which runs background work in-process.",
+                    },
+                    "encryption": {
+                        **known,
+                        "description": (
+                            "Whether the configured keys decrypt a sample of the stored "
+                            "values (UNKNOWN while the database is down)."
+                        ),
+                    },
+                },
+            },
+            "problems": {
+                "type": "object",
+                "description": "Why a check is DOWN, when there is more to say than DOWN.",
+                "properties": {
+                    "database": {"type": "string"},
+                    "encryption": {
+                        "type": "string",
+                        "description": "Names the key ids in the data and the configured ones.",
                     },
                 },
             },
@@ -139,12 +158,18 @@ def _operations_paths() -> dict[str, Any]:
         "/ready": {
             "get": {
                 "operationId": "ready",
-                "summary": "Readiness: PostgreSQL, Redis and the Celery broker answer",
+                "summary": "Readiness: PostgreSQL, Redis and the Celery broker answer, the keys read the data",
+                "description": (
+                    "PostgreSQL must answer within READY_DB_TIMEOUT_SECONDS (default 2), "
+                    "also when it hangs without closing connections; the encryption keys "
+                    "must decrypt a sample of the stored values (checked at most every "
+                    "KEY_CHECK_CACHE_SECONDS, default 30)."
+                ),
                 "tags": ["operations"],
                 "security": [{}],
                 "responses": {
-                    "200": _json(ready_body, "Every dependency answers."),
-                    "503": _json(ready_body, "A dependency is down (its check says DOWN)."),
+                    "200": _json(ready_body, "Every check is UP."),
+                    "503": _json(ready_body, "A check says DOWN (`problems` may say why)."),
                     "413": too_large,
                 },
             }

@@ -13,9 +13,10 @@ import re
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from amrutam.common.openapi_rules import DATE_OR_TIMESTAMP_SCHEMA
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 OUT_OF_RANGE = "Out of the supported range of dates."
@@ -66,7 +67,7 @@ def _shifted(instant: dt.datetime, by: dt.timedelta) -> dt.datetime:
         raise BadBound(OUT_OF_RANGE) from exc
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field(DATE_OR_TIMESTAMP_SCHEMA)
 class TimeBoundField(serializers.Field):
     """`from` (`end=False`) or `to` (`end=True`), as the UTC instant a filter compares with."""
 

@@ -6,9 +6,13 @@ import datetime as dt
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from amrutam.common.openapi_rules import TIMESTAMP_SCHEMA
 
+
+@extend_schema_field(TIMESTAMP_SCHEMA)
 class AwareDateTimeField(serializers.DateTimeField):
     """An ISO 8601 timestamp that must carry an offset; answers in UTC with `Z`."""
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -105,7 +105,7 @@ def _token_missing(request: Any) -> bool:
     return not (request and request.META.get("HTTP_AUTHORIZATION"))
 
 
-def ratelimited_view(request: HttpRequest, exception: Exception) -> JsonResponse:
+def ratelimited_view(request: HttpRequest, exception: Exception) -> HttpResponse:
     """django-ratelimit's blocked response: 429 rate_limited with Retry-After."""
     retry_after = getattr(request, "ratelimit_retry_after", None) or 60
     return error_json_response(
