@@ -28,7 +28,12 @@ from .idempotency import (
 )
 from .models import Consultation, ConsultationStatus
 from .permissions import CanBook, CanCancel, CanMarkNoShow, CanReschedule, CanRunConsultation
-from .selectors import consultation_list_visible_to, consultation_read, consultation_record_read
+from .selectors import (
+    consultation_list_visible_to,
+    consultation_phi_withheld_from,
+    consultation_read,
+    consultation_record_read,
+)
 from .serializers import (
     BookingCreateInputSerializer,
     CancelInputSerializer,
@@ -95,7 +100,9 @@ def _errors(*statuses: int, say: dict[int, str] | None = None) -> dict[int, Open
 def _answer(request: Request, consultation_id: Any) -> Response:
     """The consultation after an action, read the way the detail endpoint reads it."""
     consultation = consultation_read(user=request.user, consultation_id=consultation_id)
-    return success({"consultation": ConsultationOutputSerializer(consultation).data})
+    withhold = consultation_phi_withheld_from(request.user)
+    serializer = ConsultationOutputSerializer(consultation, context={"withhold_phi": withhold})
+    return success({"consultation": serializer.data})
 
 
 class BookingCreateView(APIView):
@@ -186,7 +193,12 @@ class ConsultationDetailView(APIView):
         tags=TAG,
         operation_id="consultations_retrieve",
         summary="A consultation, with notes and prescription",
-        description="Participants and admins only; the read is written to the access log.",
+        description=(
+            "Participants and admins only; the read is written to the access log. An admin "
+            "without the view-PHI permission gets `reason`, `cancellationReason`, `notes` "
+            "and `prescription` as null, listed in `withheldFields`, and no access-log "
+            "entry is written (no health information was shown)."
+        ),
         responses={200: ConsultationEnvelope, **_errors(401, 404)},
     )
     def get(self, request: Request, pk: Any) -> Response:
