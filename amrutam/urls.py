@@ -8,10 +8,6 @@ from accounts.admin_login import admin_login
 
 from . import views
 
-admin.site.site_header = "Amrutam clinic back office"
-admin.site.site_title = "Amrutam clinic back office"
-admin.site.index_title = "Clinic administration"
-
 urlpatterns = [
     path("health", views.health, name="health"),
     path("ready", views.ready, name="ready"),
