@@ -85,6 +85,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
+    def get_short_name(self) -> str:
+        """How the back office greets the user: by name."""
+        return self.name or self.email
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         update_fields = kwargs.get("update_fields")
         touches_auth = not self._state.adding and (

@@ -6,9 +6,10 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-WIDTH = 720
-HEIGHT = 220
+WIDTH = 1000
+HEIGHT = 230
 LEFT = 36  # room for the count labels
+RIGHT = 24  # room for the last date label
 BOTTOM = 28  # room for the date labels
 TOP = 10
 
@@ -49,7 +50,7 @@ def _grid_step(peak: int) -> int:
 def daily_bar_chart(series: list[tuple[dt.date, int]], *, unit: str = "booking") -> BarChart:
     step = _grid_step(max((n for _, n in series), default=0))
     top = 4 * step
-    plot_width = WIDTH - LEFT
+    plot_width = WIDTH - LEFT - RIGHT
     plot_height = HEIGHT - TOP - BOTTOM
     slot = plot_width / max(len(series), 1)
     baseline = TOP + plot_height

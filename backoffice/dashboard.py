@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 
+from amrutam.common.display import doctor_name
 from amrutam.common.timezones import clinic_midnight, clinic_today, clinic_zone
 from consultations.models import Consultation, ConsultationStatus
 from doctors.models import DoctorProfile
@@ -78,7 +79,8 @@ def day_boards(*, today: dt.date) -> list[DayBoard]:
     for row in rows:
         doctors = per_day[row["day"]]
         key = str(row["doctor_id"])
-        entry = doctors.setdefault(key, DoctorDay(key, row["doctor__user__name"]))
+        name = doctor_name(row["doctor__user__name"])
+        entry = doctors.setdefault(key, DoctorDay(key, name))
         entry.counts[row["status"]] = row["n"]
     return [
         DayBoard(label, day, sorted(per_day[day].values(), key=lambda d: d.doctor_name))

@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html, format_html_join
 
-from amrutam.common.display import local_time, person, short_id
+from amrutam.common.display import local_time, local_time_stacked, person, short_id
 from amrutam.common.exceptions import ApplicationError
 from amrutam.common.timezones import doctor_zone
 from doctors.models import DoctorProfile
@@ -51,7 +51,7 @@ class DoctorFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         # One query for the whole list (the default filter reads each doctor's user).
         doctors = DoctorProfile.objects.select_related("user").order_by("user__name")
-        return [(str(d.pk), d.user.name) for d in doctors]
+        return [(str(d.pk), str(d)) for d in doctors]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         return queryset.filter(doctor_id=self.value()) if self.value() else queryset
@@ -67,7 +67,7 @@ def _can_see_phi(request: HttpRequest) -> bool:
 
 @admin.register(Consultation)
 class ConsultationAdmin(admin.ModelAdmin):
-    list_display = ("reference", "start_time", "patient_person", "doctor_person", "status")
+    list_display = ("reference", "starts", "patient_person", "doctor_name", "status")
     list_display_links = ("reference",)
     list_filter = ("status", DoctorFilter, ("slot__start_time", admin.DateFieldListFilter))
     # Never an encrypted column: they cannot be searched, and must not be.
@@ -145,6 +145,14 @@ class ConsultationAdmin(admin.ModelAdmin):
     @admin.display(description="starts", ordering="slot__start_time")
     def start_time(self, obj: Consultation) -> str:
         return local_time(obj.slot.start_time)
+
+    @admin.display(description="starts", ordering="slot__start_time")
+    def starts(self, obj: Consultation) -> str:
+        return local_time_stacked(obj.slot.start_time)
+
+    @admin.display(description="doctor", ordering="doctor__user__name")
+    def doctor_name(self, obj: Consultation) -> str:
+        return str(obj.doctor)
 
     @admin.display(description="doctor's local time")
     def doctor_local_time(self, obj: Consultation) -> str:

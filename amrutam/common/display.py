@@ -63,3 +63,15 @@ def local_time(value: dt.datetime | None, zone: ZoneInfo | None = None) -> str:
         return "-"
     local = timezone.localtime(value, zone)
     return f"{local:%a %d %b %Y, %H:%M} {local.tzname()}"
+
+
+def local_time_stacked(value: dt.datetime | None, zone: ZoneInfo | None = None) -> SafeString:
+    """`value` as the day over the time, for narrow list columns."""
+    if value is None:
+        return format_html("-")
+    local = timezone.localtime(value, zone)
+    return format_html(
+        '{}<br><span class="person-email">{}</span>',
+        f"{local:%a %d %b %Y}",
+        f"{local:%H:%M} {local.tzname()}",
+    )

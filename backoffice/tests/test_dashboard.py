@@ -53,8 +53,11 @@ def test_the_home_page_counts_today_and_tomorrow_by_doctor_and_status(
     boards = {board.label: board for board in response.context["day_boards"]}
     today = {row.doctor_name: row.counts for row in boards["Today"].doctors}
     tomorrow = {row.doctor_name: row.counts for row in boards["Tomorrow"].doctors}
-    assert today == {"Doctor X": {"PENDING": 1, "CANCELLED": 1}, "Doctor Y": {"PENDING": 1}}
-    assert tomorrow == {"Doctor X": {"PENDING": 1}}
+    assert today == {
+        "Dr Doctor X": {"PENDING": 1, "CANCELLED": 1},
+        "Dr Doctor Y": {"PENDING": 1},
+    }
+    assert tomorrow == {"Dr Doctor X": {"PENDING": 1}}
     assert boards["Today"].total == 3
     html = response.content.decode()
     assert "Today, " in html and "3 consultations" in html
