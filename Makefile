@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-dev migrate seed lint format check bench fuzz soak clean
+.PHONY: run test install install-dev migrate seed lint format check bench fuzz soak clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,9 +35,18 @@ seed: migrate
 run: seed
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+## Debian's Chromium and its driver, for the back office's browser tests (installed
+## when missing; apt-get update only when the first install fails).
+BROWSER_PACKAGES := chromium chromium-driver
+browser:
+	@{ command -v chromium && command -v chromedriver; } >/dev/null || { \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null && apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null; }; }
+
 ## The whole suite against PostgreSQL and Redis (DATABASE_URL / REDIS_URL, defaulting
-## to the local services).
-test: install-dev
+## to the local services), browser tests in headless Chromium included.
+test: install-dev browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## The longer fuzz: the API fuzz (tests/fuzz, in-process, as patient, doctor and admin)
@@ -64,7 +73,7 @@ check: install-dev
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 staticfiles artifacts
 
 ## The benchmark (bench/run.py): gunicorn with production settings on PostgreSQL and
 ## Redis (BENCH_PG_URL, BENCH_REDIS_URL; database amrutam_bench, Redis db 9), loaded
