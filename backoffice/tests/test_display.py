@@ -85,3 +85,19 @@ def test_the_doctor_page_reads_like_a_profile(staff, doctor):
     assert "₹500.00" in html
     assert "Monday" in html and "09:00" in html and "13:00" in html
     assert 'name="_save"' not in html
+
+
+@pytest.mark.django_db
+def test_the_patient_profile_is_titled_by_name_and_offers_no_save(staff, patient):
+    from accounts.models import PatientProfile
+
+    profile, _ = PatientProfile.objects.get_or_create(user=patient)
+    browser = Client()
+    browser.force_login(staff(CLINIC_ADMIN))
+
+    url = f"/admin/accounts/patientprofile/{profile.pk}/change/"
+    html = browser.get(url).content.decode()
+
+    assert "<h1>Profile of Patient A</h1>" in html
+    assert str(patient.pk) not in html.split("<h1>")[1].split("</h1>")[0]
+    assert 'name="_save"' not in html
