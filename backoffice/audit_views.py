@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from accounts.models import PatientProfile, Role, User
-from amrutam.common.display import local_time
+from amrutam.common.display import local_time, local_time_stacked
 from audit.models import AuditEntry, EntryKind
 from consultations.models import Consultation
 
@@ -96,15 +96,23 @@ def _page(entries: QuerySet[AuditEntry], before: str) -> list[AuditEntry]:
     return list(entries.order_by("-id")[:PAGE])
 
 
+def _field_names(changes: Any, shown: int = 4) -> str:
+    if not isinstance(changes, dict):
+        return ""
+    names = sorted(changes)
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
 def _rows(entries: list[AuditEntry], names: EntryNames) -> list[dict[str, Any]]:
     return [
         {
             "entry": entry,
-            "when": local_time(entry.timestamp),
+            "when": local_time_stacked(entry.timestamp),
             "actor": names.person(entry.actor_id, entry.actor_label),
             "patient": names.person(entry.subject_id) if entry.subject_id else None,
             "record": names.record(entry.object_type, entry.object_id),
-            "fields": ", ".join(sorted(entry.changes)) if isinstance(entry.changes, dict) else "",
+            "fields": _field_names(entry.changes),
         }
         for entry in entries
     ]

@@ -108,8 +108,8 @@ class DoctorProfileAdmin(admin.ModelAdmin):
         "timezone",
         "slot_minutes",
         "is_verified",
-        "verified_at",
-        "verified_by",
+        "verified_when",
+        "verified_by_person",
     ]
     readonly_fields = fields
     inlines = [ScheduleRuleInline, UpcomingSlotInline]
@@ -133,6 +133,15 @@ class DoctorProfileAdmin(admin.ModelAdmin):
     @admin.display(description="Doctor", ordering="user__name")
     def doctor(self, obj: DoctorProfile) -> str:
         return person(str(obj), obj.user.email)
+
+    @admin.display(description="Verified at")
+    def verified_when(self, obj: DoctorProfile) -> str:
+        return local_time(obj.verified_at)
+
+    @admin.display(description="Verified by")
+    def verified_by_person(self, obj: DoctorProfile) -> str:
+        who = obj.verified_by
+        return person(who.name, who.email) if who is not None else "-"
 
     @admin.display(description="Languages")
     def spoken_languages(self, obj: DoctorProfile) -> str:
