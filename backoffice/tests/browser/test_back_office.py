@@ -132,7 +132,7 @@ def test_the_dashboard_shows_the_day_and_a_doctor_is_verified_from_it(
     assert _text(driver, "#week-cancelled") == "1"
     assert len(driver.find_elements(By.CSS_SELECTOR, "#bookings-chart rect.bar")) == 30
     assert "Dr Meena Joshi" in _text(driver, "#pending-doctors")
-    screenshot("dashboard")
+    screenshot("dashboard", full_page=True)
 
     driver.find_element(
         By.CSS_SELECTOR, f'.verify-button[data-doctor="{clinic["pending"].pk}"]'
