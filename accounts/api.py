@@ -4,24 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import openapi as doc
 from accounts import ratelimits
 from accounts.errors import CurrentPasswordIncorrect, InvalidCredentials
-from accounts.openapi import RETRY_AFTER, envelope, error_responses
-from accounts.selectors import patient_profile_read, user_get_with_profile
+from accounts.selectors import patient_profile_get_recorded, user_get_with_profile
 from accounts.serializers import (
     LoginInputSerializer,
     MeUpdateInputSerializer,
     PasswordChangeInputSerializer,
     RefreshTokenInputSerializer,
     RegisterInputSerializer,
-    UserOutputSerializer,
     user_data,
 )
 from accounts.services import (
@@ -33,16 +30,13 @@ from accounts.services import (
     user_update_me,
 )
 from accounts.tokens import token_refresh
-from amrutam.common.drf import success, validated
-
-TAGS = ["auth"]
-USER_NOTE = "`profile` is present for patients only."
-UserEnvelope = envelope("UserEnvelope", {"user": UserOutputSerializer()})
+from amrutam.common.contract.envelope import success
+from amrutam.common.drf.validation import validated
 
 
 def _me(user_id: Any, viewer: Any) -> dict[str, Any]:
     user = user_get_with_profile(pk=user_id)
-    return user_data(user, patient_profile_read(user=user, viewer=viewer))
+    return user_data(user, patient_profile_get_recorded(user=user, viewer=viewer))
 
 
 class RegisterApi(APIView):
@@ -50,23 +44,7 @@ class RegisterApi(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
-    @extend_schema(
-        tags=TAGS,
-        operation_id="auth_register",
-        summary="Register a patient or doctor",
-        description=(
-            "`role` is PATIENT (default) or DOCTOR; ADMIN is refused with 403. A doctor's "
-            f"profile starts unverified. {USER_NOTE}"
-        ),
-        request=RegisterInputSerializer,
-        responses={
-            201: UserEnvelope,
-            **error_responses(
-                400, 403, 409, 413, 429, 503, s409="Email already registered (`email_taken`)."
-            ),
-        },
-        parameters=[RETRY_AFTER],
-    )
+    @doc.register
     def post(self, request: Request) -> Response:
         ratelimits.limit_attempts(request, ratelimits.register_limit(request))
         data = validated(RegisterInputSerializer, request.data)
@@ -78,31 +56,7 @@ class LoginApi(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
-    @extend_schema(
-        tags=TAGS,
-        operation_id="auth_login",
-        summary="Log in with email and password",
-        description=(
-            "Returns an access token (`token`) and a refresh token. Unknown email, wrong "
-            "password and inactive account all answer 401 `invalid_credentials`. Failed "
-            f"attempts are rate limited per email and per client IP. {USER_NOTE}"
-        ),
-        request=LoginInputSerializer,
-        responses={
-            200: envelope(
-                "LoginEnvelope",
-                {
-                    "token": serializers.CharField(),
-                    "refreshToken": serializers.CharField(),
-                    "user": UserOutputSerializer(),
-                },
-            ),
-            **error_responses(
-                400, 401, 413, 429, 503, s401="Wrong credentials (`invalid_credentials`)."
-            ),
-        },
-        parameters=[RETRY_AFTER],
-    )
+    @doc.login
     def post(self, request: Request) -> Response:
         data = validated(LoginInputSerializer, request.data)
         limits = ratelimits.login_limits(request, data["email"])
@@ -117,7 +71,7 @@ class LoginApi(APIView):
             {
                 "token": result.tokens.access,
                 "refreshToken": result.tokens.refresh,
-                "user": user_data(user, patient_profile_read(user=user, viewer=user)),
+                "user": user_data(user, patient_profile_get_recorded(user=user, viewer=user)),
             }
         )
 
@@ -126,30 +80,7 @@ class TokenRefreshApi(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
-    @extend_schema(
-        tags=TAGS,
-        operation_id="auth_token_refresh",
-        summary="Exchange a refresh token for a new pair",
-        description="The refresh token is single-use: it is revoked, and reusing it is a 401.",
-        request=RefreshTokenInputSerializer,
-        responses={
-            200: envelope(
-                "TokenPairEnvelope",
-                {
-                    "token": serializers.CharField(),
-                    "refreshToken": serializers.CharField(),
-                },
-            ),
-            **error_responses(
-                400,
-                401,
-                413,
-                429,
-                s401="Refresh token invalid, expired or revoked (`token_invalid`).",
-            ),
-        },
-        parameters=[RETRY_AFTER],
-    )
+    @doc.token_refresh
     def post(self, request: Request) -> Response:
         ratelimits.limit_attempts(request, ratelimits.refresh_limit(request))
         data = validated(RefreshTokenInputSerializer, request.data)
@@ -158,20 +89,7 @@ class TokenRefreshApi(APIView):
 
 
 class LogoutApi(APIView):
-    @extend_schema(
-        tags=TAGS,
-        operation_id="auth_logout",
-        summary="Revoke a refresh token",
-        description=(
-            "Revokes the caller's refresh token (again is fine). The access token stays "
-            "valid until it expires."
-        ),
-        request=RefreshTokenInputSerializer,
-        responses={
-            204: OpenApiResponse(description="Revoked."),
-            **error_responses(400, 401, 413),
-        },
-    )
+    @doc.logout
     def post(self, request: Request) -> Response:
         data = validated(RefreshTokenInputSerializer, request.data)
         user_logout(user=request.user, refresh_token=data["refreshToken"])
@@ -179,27 +97,11 @@ class LogoutApi(APIView):
 
 
 class MeApi(APIView):
-    @extend_schema(
-        tags=TAGS,
-        operation_id="auth_me_get",
-        summary="The caller's account",
-        description=f"{USER_NOTE} Reading it is recorded in the patient's access log.",
-        responses={200: UserEnvelope, **error_responses(401)},
-    )
+    @doc.me_get
     def get(self, request: Request) -> Response:
         return success({"user": _me(request.user.pk, request.user)})
 
-    @extend_schema(
-        tags=TAGS,
-        operation_id="auth_me_update",
-        summary="Change the caller's name or health profile",
-        description=(
-            "Changes only the fields named; `null` clears a profile value. Only patients "
-            "may send `profile`. Unknown fields are refused."
-        ),
-        request=MeUpdateInputSerializer,
-        responses={200: UserEnvelope, **error_responses(400, 401, 413)},
-    )
+    @doc.me_update
     def patch(self, request: Request) -> Response:
         data = validated(MeUpdateInputSerializer, request.data)
         user_update_me(user=request.user, name=data.get("name", UNSET), profile=data.get("profile"))
@@ -207,21 +109,7 @@ class MeApi(APIView):
 
 
 class PasswordChangeApi(APIView):
-    @extend_schema(
-        tags=TAGS,
-        operation_id="auth_password_change",
-        summary="Change the caller's password",
-        description=(
-            "Revokes every token of the caller, this access token included: log in again. "
-            "Wrong current passwords are rate limited like failed logins."
-        ),
-        request=PasswordChangeInputSerializer,
-        responses={
-            204: OpenApiResponse(description="Changed; all tokens revoked."),
-            **error_responses(400, 401, 413, 429, 503),
-        },
-        parameters=[RETRY_AFTER],
-    )
+    @doc.password_change
     def post(self, request: Request) -> Response:
         data = validated(PasswordChangeInputSerializer, request.data)
         limits = ratelimits.password_limits(request, request.user.pk)

@@ -1,6 +1,6 @@
 """Domain errors of the accounts app, each with a stable code."""
 
-from amrutam.common.exceptions import ApplicationError, Conflict
+from amrutam.common.exceptions import ApplicationError, Conflict, ValidationFailed
 
 
 class InvalidCredentials(ApplicationError):
@@ -20,10 +20,10 @@ class EmailTaken(Conflict):
     message = "An account with this email already exists."
 
 
-class CurrentPasswordIncorrect(ApplicationError):
-    status_code = 400
-    code = "validation_error"
-    message = "Some fields are invalid."
+class CurrentPasswordIncorrect(ValidationFailed):
+    """A wrong `currentPassword` is a field that fails validation: API.md's 400
+    `validation_error` with `errors.currentPassword` (the table has no code of its own
+    for it, and clients already handle the field error)."""
 
     def __init__(self) -> None:
         super().__init__(errors={"currentPassword": ["The current password is incorrect."]})

@@ -35,7 +35,7 @@ def user_get_with_profile(*, pk: Any) -> User:
     return user
 
 
-def patient_profile_read(*, user: User, viewer: Any) -> PatientProfile | None:
+def patient_profile_get_recorded(*, user: User, viewer: Any) -> PatientProfile | None:
     """`user`'s health profile (None for non-patients or none yet); records the PHI read."""
     if user.role != Role.PATIENT:
         return None

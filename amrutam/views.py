@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from django_prometheus.exports import ExportToDjangoView
 
-from amrutam.common.drf import error_json_response
+from amrutam.common.contract.envelope import error_json_response
 
 logger = logging.getLogger("amrutam.ops")
 

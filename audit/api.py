@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    inline_serializer,
-)
-from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from amrutam.common.drf import success, validated
+from amrutam.common.contract.envelope import success
+from amrutam.common.drf.validation import validated
 
+from . import openapi as doc
 from .analytics import consultation_analytics
 from .permissions import IsClinicAdmin
-from .selectors import access_log_for, entry_list
+from .selectors import access_log_list, audit_entry_list
 from .serializers import (
     AccessLogOutputSerializer,
     AnalyticsFilterSerializer,
@@ -29,82 +22,15 @@ from .serializers import (
     AuditLogOutputSerializer,
 )
 
-ErrorEnvelope = inline_serializer(
-    name="AuditErrorEnvelope",
-    fields={
-        "status": serializers.ChoiceField(choices=["fail", "error"]),
-        "code": serializers.CharField(),
-        "message": serializers.CharField(),
-        "errors": serializers.DictField(
-            child=serializers.ListField(child=serializers.CharField()), required=False
-        ),
-        "requestId": serializers.CharField(),
-    },
-)
-ERRORS = {
-    400: OpenApiResponse(ErrorEnvelope, description="validation_error: a bad query parameter."),
-    401: OpenApiResponse(ErrorEnvelope, description="not_authenticated / token_invalid."),
-    403: OpenApiResponse(ErrorEnvelope, description="permission_denied: not an ADMIN."),
-}
-Pagination = inline_serializer(
-    name="AuditPagination",
-    fields={
-        "page": serializers.IntegerField(),
-        "pageSize": serializers.IntegerField(),
-        "total": serializers.IntegerField(),
-        "totalPages": serializers.IntegerField(),
-    },
-)
-PAGE_PARAMETERS = [
-    OpenApiParameter("page", int, description="1-based page number (default 1)."),
-    OpenApiParameter("pageSize", int, description="Items per page, 1-100 (default 20)."),
-]
-WINDOW_HELP = "YYYY-MM-DD (a whole UTC day, inclusive) or an ISO 8601 timestamp with an offset."
-
-
-def envelope(name: str, fields: dict[str, Any]) -> Any:
-    return inline_serializer(
-        name=name,
-        fields={
-            "status": serializers.ChoiceField(choices=["success"]),
-            "data": inline_serializer(name=f"{name}Data", fields=fields),
-        },
-    )
-
 
 class AuditLogListApi(GenericAPIView):
     permission_classes = [IsAuthenticated, IsClinicAdmin]
     list_name = "logs"
 
-    @extend_schema(
-        operation_id="audit_logs_list",
-        summary="The audit trail: changes, business events and PHI reads, newest first",
-        parameters=[
-            OpenApiParameter("actor", str, description="Actor's user id (UUID)."),
-            OpenApiParameter(
-                "action",
-                str,
-                description='Exact action ("consultation.booked"), or a prefix ending in '
-                '"*" ("consultation.*").',
-            ),
-            OpenApiParameter("objectType", str, description='e.g. "consultation", "user".'),
-            OpenApiParameter("objectId", str),
-            OpenApiParameter("from", str, description=f"Start. {WINDOW_HELP}"),
-            OpenApiParameter("to", str, description=f"End. {WINDOW_HELP}"),
-            *PAGE_PARAMETERS,
-        ],
-        responses={
-            200: envelope(
-                "AuditLogPageEnvelope",
-                {"logs": AuditLogOutputSerializer(many=True), "pagination": Pagination},
-            ),
-            **ERRORS,
-        },
-        tags=["audit"],
-    )
+    @doc.audit_log_list
     def get(self, request: Request) -> Response:
         params = validated(AuditLogFilterSerializer, request.query_params)
-        entries = entry_list(
+        entries = audit_entry_list(
             actor_id=params.get("actor"),
             action=params.get("action"),
             object_type=params.get("objectType"),
@@ -120,32 +46,7 @@ class AnalyticsApi(GenericAPIView):
     permission_classes = [IsAuthenticated, IsClinicAdmin]
     pagination_class = None
 
-    @extend_schema(
-        operation_id="admin_analytics",
-        summary="Consultations booked in a window: by status, per day, rates",
-        description=(
-            "Counts consultations booked (created) in the window, default the last 30 "
-            "days, at most 366. `cancellationRate` = cancelled / booked; `noShowRate` = "
-            "no-shows / consultations that reached their time (active, completed or "
-            "no-show); `activeDoctors` = doctors with at least one booking in the "
-            "window; days are UTC days."
-        ),
-        parameters=[
-            OpenApiParameter("from", str, description=f"Start. {WINDOW_HELP}"),
-            OpenApiParameter("to", str, description=f"End. {WINDOW_HELP}"),
-        ],
-        responses={
-            200: inline_serializer(
-                name="AnalyticsEnvelope",
-                fields={
-                    "status": serializers.ChoiceField(choices=["success"]),
-                    "data": AnalyticsOutputSerializer(),
-                },
-            ),
-            **ERRORS,
-        },
-        tags=["admin"],
-    )
+    @doc.analytics
     def get(self, request: Request) -> Response:
         params = validated(AnalyticsFilterSerializer, request.query_params)
         analytics = consultation_analytics(since=params["since"], until=params["until"])
@@ -156,21 +57,7 @@ class MyAccessLogApi(GenericAPIView):
     permission_classes = [IsAuthenticated]
     list_name = "entries"
 
-    @extend_schema(
-        operation_id="auth_me_access_log",
-        summary="Who read the caller's health records (newest first)",
-        description="Every read of the caller's PHI by someone else: doctors, clinic staff.",
-        parameters=PAGE_PARAMETERS,
-        responses={
-            200: envelope(
-                "AccessLogPageEnvelope",
-                {"entries": AccessLogOutputSerializer(many=True), "pagination": Pagination},
-            ),
-            400: ERRORS[400],
-            401: ERRORS[401],
-        },
-        tags=["auth"],
-    )
+    @doc.my_access_log
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(access_log_for(user_id=request.user.pk))
+        page = self.paginate_queryset(access_log_list(user_id=request.user.pk))
         return self.get_paginated_response(AccessLogOutputSerializer(page, many=True).data)

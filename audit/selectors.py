@@ -7,6 +7,9 @@ import uuid
 
 from django.db.models import QuerySet
 
+from amrutam.common.drf.filtering import filtered
+
+from .filters import AuditEntryFilter
 from .models import AuditEntry, EntryKind
 
 # Columns the API lists; the chain columns stay in the export and the verifier.
@@ -25,7 +28,7 @@ LIST_FIELDS = (
 )
 
 
-def entry_list(
+def audit_entry_list(
     *,
     actor_id: uuid.UUID | None = None,
     action: str | None = None,
@@ -39,26 +42,18 @@ def entry_list(
     `action` matches exactly, or as a prefix when it ends with `*`
     (`consultation.*`); `since` is inclusive and `until` exclusive.
     """
-    entries = AuditEntry.objects.only(*LIST_FIELDS).order_by("-id")
-    if actor_id is not None:
-        entries = entries.filter(actor_id=actor_id)
-    if action:
-        if action.endswith("*"):
-            entries = entries.filter(action__startswith=action[:-1])
-        else:
-            entries = entries.filter(action=action)
-    if object_type:
-        entries = entries.filter(object_type=object_type)
-    if object_id:
-        entries = entries.filter(object_id=object_id)
-    if since is not None:
-        entries = entries.filter(timestamp__gte=since)
-    if until is not None:
-        entries = entries.filter(timestamp__lt=until)
-    return entries
+    values = {
+        "actor_id": actor_id,
+        "action": action or None,
+        "object_type": object_type or None,
+        "object_id": object_id or None,
+        "since": since,
+        "until": until,
+    }
+    return filtered(AuditEntryFilter, values, AuditEntry.objects.only(*LIST_FIELDS)).order_by("-id")
 
 
-def access_log_for(*, user_id: uuid.UUID | str) -> QuerySet[AuditEntry]:
+def access_log_list(*, user_id: uuid.UUID | str) -> QuerySet[AuditEntry]:
     """Reads of `user_id`'s health data by anyone else, newest first."""
     return (
         AuditEntry.objects.filter(kind=EntryKind.ACCESS, subject_id=user_id)

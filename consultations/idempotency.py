@@ -41,14 +41,14 @@ from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 
-from amrutam.common.drf import error_body, request_id_of
+from amrutam.common.contract.envelope import error_body, request_id_of, success_body
 from amrutam.common.exceptions import ApplicationError
 from amrutam.common.metrics import IDEMPOTENT_REPLAYS
 
 from .errors import IdempotencyKeyInProgress, IdempotencyKeyRequired, IdempotencyKeyReused
 from .integrity import is_violation_of
 from .models import IdempotencyRecord
-from .selectors import idempotency_records_older_than
+from .selectors import idempotency_record_list_older_than
 
 logger = logging.getLogger("amrutam.idempotency")
 
@@ -153,7 +153,7 @@ class InFlightLock:
 
 def _render_success(data: dict[str, Any], request_id: str | None) -> bytes:
     # Rendered once: these bytes are both sent and stored, so a replay is identical.
-    return orjson.dumps({"status": "success", "data": data, "requestId": request_id})
+    return orjson.dumps(success_body(data, requestId=request_id))
 
 
 def _render_error(exc: ApplicationError, request_id: str | None) -> bytes:
@@ -260,7 +260,7 @@ def idempotency_records_purge(*, older_than: dt.datetime, batch_size: int = 5000
     # Small batches keep each DELETE's locks and WAL short on a large table.
     while True:
         batch = list(
-            idempotency_records_older_than(cutoff=older_than)
+            idempotency_record_list_older_than(cutoff=older_than)
             .order_by("pk")
             .values_list("pk", flat=True)[:batch_size]
         )

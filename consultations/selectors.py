@@ -8,9 +8,11 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from accounts.models import Role
+from amrutam.common.drf.filtering import filtered
 from amrutam.common.exceptions import NotFound
 from audit.services import phi_access_record
 
+from .filters import ConsultationListFilter
 from .models import Consultation, ConsultationStatus, IdempotencyRecord
 
 
@@ -34,13 +36,9 @@ def consultation_list_visible_to(
 
     One query per page whatever its size: the slot is joined, nothing else is read.
     """
-    consultations = Consultation.objects.filter(consultation_visible_q(user)).select_related("slot")
-    if status:
-        consultations = consultations.filter(status=status)
-    if starts_from is not None:
-        consultations = consultations.filter(slot__start_time__gte=starts_from)
-    if starts_before is not None:
-        consultations = consultations.filter(slot__start_time__lt=starts_before)
+    visible = Consultation.objects.filter(consultation_visible_q(user)).select_related("slot")
+    values = {"status": status or None, "starts_from": starts_from, "starts_before": starts_before}
+    consultations = filtered(ConsultationListFilter, values, visible)
     return consultations.order_by("-slot__start_time", "-id")
 
 
@@ -78,7 +76,7 @@ def consultation_phi_withheld_from(user: Any) -> bool:
     return user.role == Role.ADMIN and not user.has_perm(PHI_PERMISSION)
 
 
-def consultation_read(*, user: Any, consultation_id: Any) -> Consultation:
+def consultation_get_recorded(*, user: Any, consultation_id: Any) -> Consultation:
     """The consultation as `consultation_get_visible` gives it, with the read on the access
     log (the one write a selector makes: reads of PHI are events). A caller from whom the
     health information is withheld is shown none, so that read is not logged. Raise
@@ -96,6 +94,6 @@ def consultation_list_missed(*, started_before: dt.datetime) -> QuerySet[Consult
     ).order_by("slot__start_time")
 
 
-def idempotency_records_older_than(*, cutoff: dt.datetime) -> QuerySet[IdempotencyRecord]:
+def idempotency_record_list_older_than(*, cutoff: dt.datetime) -> QuerySet[IdempotencyRecord]:
     """Idempotency records created before `cutoff`: past their replay window."""
     return IdempotencyRecord.objects.filter(created_at__lt=cutoff)

@@ -1,16 +1,14 @@
-"""Shapes of consultation requests and responses on the wire (camelCase), and their schema."""
+"""Shapes of consultation requests and responses on the wire (camelCase)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from drf_spectacular.utils import extend_schema_field, extend_schema_serializer, inline_serializer
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from amrutam.common.drf import AwareDateTimeField
+from amrutam.common.contract.window import WindowSerializer
 
 from .models import CLINICAL_STATUSES, Consultation, ConsultationStatus
 
@@ -78,50 +76,18 @@ class PrescriptionInputSerializer(serializers.Serializer):
     )
 
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+class ConsultationListParamsSerializer(WindowSerializer):
+    """`status`, and `from`/`to` bounding the start time (amrutam/common/contract/window.py)."""
 
-
-class DateOrTimestampField(serializers.Field):
-    """`YYYY-MM-DD` (a whole UTC day) or an ISO 8601 timestamp with an offset."""
-
-    default_error_messages = {"invalid": "Enter a date (YYYY-MM-DD) or a timestamp with offset."}
-
-    def to_internal_value(self, data: Any) -> dt.date | dt.datetime:
-        if isinstance(data, str) and _DATE_RE.match(data):
-            try:
-                return dt.date.fromisoformat(data)
-            except ValueError:
-                self.fail("invalid")
-        return AwareDateTimeField().to_internal_value(data)
-
-    def to_representation(self, value: Any) -> str:
-        return value.isoformat()
-
-
-class ConsultationListParamsSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ConsultationStatus.choices, required=False)
 
-    def get_fields(self) -> dict[str, serializers.Field]:
-        # `from` is a Python keyword, so these two are added by name.
-        fields = super().get_fields()
-        fields["from"] = DateOrTimestampField(required=False)
-        fields["to"] = DateOrTimestampField(required=False)
-        return fields
-
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        start, end = attrs.get("from"), attrs.get("to")
-        if isinstance(start, dt.date) and not isinstance(start, dt.datetime):
-            start = dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC)
-        if isinstance(end, dt.date) and not isinstance(end, dt.datetime):
-            # A date as the upper bound includes that whole day.
-            try:
-                end = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
-            except OverflowError as exc:
-                # 9999-12-31 has no next day to end at.
-                raise serializers.ValidationError({"to": ["Out of the supported range."]}) from exc
-        if start is not None and end is not None and start >= end:
-            raise serializers.ValidationError({"to": ["Must be after `from`."]})
-        return {"status": attrs.get("status"), "starts_from": start, "starts_before": end}
+        attrs = super().validate(attrs)
+        return {
+            "status": attrs.get("status"),
+            "starts_from": attrs["since"],
+            "starts_before": attrs["until"],
+        }
 
 
 # ---------------------------------------------------------------- responses
@@ -254,52 +220,3 @@ def prescription_items(validated_items: list[dict[str, Any]]) -> list[dict[str, 
         }
         for item in validated_items
     ]
-
-
-# ---------------------------------------------------------------- schema only
-
-ErrorEnvelopeSerializer = inline_serializer(
-    name="ConsultationsErrorEnvelope",
-    fields={
-        "status": serializers.CharField(help_text="`fail` (4xx) or `error` (5xx)"),
-        "code": serializers.CharField(),
-        "message": serializers.CharField(),
-        "errors": serializers.DictField(
-            child=serializers.ListField(child=serializers.CharField()), required=False
-        ),
-        "requestId": serializers.CharField(),
-    },
-)
-
-
-def envelope(name: str, *, keyed: bool = False, **data: serializers.Field) -> Any:
-    """Schema of the success envelope around `data`; keyed writes also carry `requestId`."""
-    fields: dict[str, serializers.Field] = {
-        "status": serializers.CharField(help_text="`success`"),
-        "data": inline_serializer(name=f"{name}Data", fields=data),
-    }
-    if keyed:
-        fields["requestId"] = serializers.CharField(
-            help_text="Id of the request that produced this answer (the original on a replay)."
-        )
-    return inline_serializer(name=name, fields=fields)
-
-
-class PaginationOutputSerializer(serializers.Serializer):
-    page = serializers.IntegerField()
-    pageSize = serializers.IntegerField()
-    total = serializers.IntegerField()
-    totalPages = serializers.IntegerField()
-
-
-# `many=False`: the list view's answer is one envelope, not a list of them.
-@extend_schema_serializer(many=False, component_name="ConsultationPageEnvelope")
-class ConsultationPageEnvelopeSerializer(serializers.Serializer):
-    status = serializers.CharField(help_text="`success`")
-    data = inline_serializer(
-        name="ConsultationPageEnvelopeData",
-        fields={
-            "consultations": ConsultationListItemSerializer(many=True),
-            "pagination": PaginationOutputSerializer(),
-        },
-    )

@@ -5,46 +5,46 @@ from django.urls import path
 from . import api
 
 urlpatterns = [
-    path("consultations", api.ConsultationListView.as_view(), name="consultation-list"),
-    path("consultations/bookings", api.BookingCreateView.as_view(), name="consultation-book"),
+    path("consultations", api.ConsultationListApi.as_view(), name="consultation-list"),
+    path("consultations/bookings", api.BookingCreateApi.as_view(), name="consultation-book"),
     path(
         "consultations/<uuid:pk>",
-        api.ConsultationDetailView.as_view(),
+        api.ConsultationDetailApi.as_view(),
         name="consultation-detail",
     ),
     path(
         "consultations/<uuid:pk>/cancel",
-        api.ConsultationCancelView.as_view(),
+        api.ConsultationCancelApi.as_view(),
         name="consultation-cancel",
     ),
     path(
         "consultations/<uuid:pk>/reschedule",
-        api.ConsultationRescheduleView.as_view(),
+        api.ConsultationRescheduleApi.as_view(),
         name="consultation-reschedule",
     ),
     path(
         "consultations/<uuid:pk>/start",
-        api.ConsultationStartView.as_view(),
+        api.ConsultationStartApi.as_view(),
         name="consultation-start",
     ),
     path(
         "consultations/<uuid:pk>/complete",
-        api.ConsultationCompleteView.as_view(),
+        api.ConsultationCompleteApi.as_view(),
         name="consultation-complete",
     ),
     path(
         "consultations/<uuid:pk>/no-show",
-        api.ConsultationNoShowView.as_view(),
+        api.ConsultationNoShowApi.as_view(),
         name="consultation-no-show",
     ),
     path(
         "consultations/<uuid:pk>/notes",
-        api.ConsultationNotesView.as_view(),
+        api.ConsultationNotesApi.as_view(),
         name="consultation-notes",
     ),
     path(
         "consultations/<uuid:pk>/prescription",
-        api.ConsultationPrescriptionView.as_view(),
+        api.ConsultationPrescriptionApi.as_view(),
         name="consultation-prescription",
     ),
 ]

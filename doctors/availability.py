@@ -20,10 +20,12 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.settings import api_settings
 
+from amrutam.common.contract.envelope import success_body
+
 from .cache import availability_version, version_key
 from .models import AvailabilitySlot
 from .scheduling import day_bounds_utc, today_in, zone
-from .selectors import bookable_slots, doctor_get_public
+from .selectors import doctor_get_public, slot_list_bookable
 
 logger = logging.getLogger("amrutam.cache")
 
@@ -99,18 +101,17 @@ def availability_body(
     today = today_in(tz, now)
     window = day_bounds_utc(start_date or today, days, tz)
     slots: list[AvailabilitySlot] = list(
-        bookable_slots(now=now)
+        slot_list_bookable(now=now)
         .filter(doctor=doctor, start_time__gte=window.start, start_time__lt=window.end)
         .order_by("start_time")
     )
-    payload = {
-        "status": "success",
-        "data": {
+    payload = success_body(
+        {
             "doctorId": str(doctor.pk),
             "timezone": doctor.timezone,
             "slots": SlotOutputSerializer(slots, many=True).data,
-        },
-    }
+        }
+    )
     body = _render(payload)
 
     if version is not None:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from amrutam.common.drf.filtering import filtered
 from amrutam.common.exceptions import NotFound
 
+from .filters import DoctorDirectoryFilter
 from .models import AvailabilitySlot, DoctorProfile, ScheduleRule, SlotStatus
 from .scheduling import day_bounds_utc, today_in, zone
 
@@ -39,7 +39,7 @@ class DirectoryFilters:
     ordering: str = DEFAULT_ORDERING
 
 
-def bookable_slots(*, now: dt.datetime) -> QuerySet[AvailabilitySlot]:
+def slot_list_bookable(*, now: dt.datetime) -> QuerySet[AvailabilitySlot]:
     """Slots a patient could book at `now`: free and not yet started."""
     return AvailabilitySlot.objects.filter(status=SlotStatus.AVAILABLE, start_time__gt=now)
 
@@ -51,7 +51,7 @@ def _with_next_slot(*, now: dt.datetime) -> QuerySet[DoctorProfile]:
     query (it uses the (doctor, status, start_time) index once per row).
     """
     soonest = (
-        bookable_slots(now=now)
+        slot_list_bookable(now=now)
         .filter(doctor=OuterRef("pk"))
         .order_by("start_time")
         .values("start_time")[:1]
@@ -66,57 +66,21 @@ def _public_doctors(*, now: dt.datetime) -> QuerySet[DoctorProfile]:
     return _with_next_slot(now=now).filter(is_verified=True, user__is_active=True)
 
 
-def _language_q(language: str) -> Q:
-    if connection.vendor == "postgresql":
-        # jsonb containment: the array holds this exact string.
-        return Q(languages__contains=[language])
-    # SQLite (the embedded default) has no JSON containment; the stored JSON text holds
-    # the quoted, JSON-escaped string exactly when the array contains it (case aside).
-    return Q(languages__icontains=json.dumps(language))
-
-
-def _available_on_q(day: dt.date, *, now: dt.datetime, doctors: QuerySet[DoctorProfile]) -> Q:
-    """Doctors with a bookable slot on local `day`, each day taken in the doctor's zone.
-
-    One Exists per distinct zone keeps the slot index usable (a per-row zone conversion
-    in SQL could not use it); there are few distinct zones.
-    """
-    zones = doctors.order_by().values_list("timezone", flat=True).distinct()
-    condition = Q(pk__in=[])
-    for name in zones:
-        bounds = day_bounds_utc(day, 1, zone(name))
-        has_slot = Exists(
-            bookable_slots(now=now).filter(
-                doctor=OuterRef("pk"),
-                start_time__gte=bounds.start,
-                start_time__lt=bounds.end,
-            )
-        )
-        condition |= Q(timezone=name) & has_slot
-    return condition
-
-
 def doctor_list_public(
     *, filters: DirectoryFilters | None = None, now: dt.datetime | None = None
 ) -> QuerySet[DoctorProfile]:
     """The directory: verified, active doctors matching `filters`, in the asked order."""
     filters = filters or DirectoryFilters()
     now = now or timezone.now()
-    doctors = _public_doctors(now=now)
-    if filters.specialization:
-        doctors = doctors.filter(specialization__iexact=filters.specialization)
-    if filters.language:
-        doctors = doctors.filter(_language_q(filters.language))
-    if filters.q:
-        doctors = doctors.filter(
-            Q(user__name__icontains=filters.q) | Q(specialization__icontains=filters.q)
-        )
-    if filters.min_fee is not None:
-        doctors = doctors.filter(consultation_fee__gte=filters.min_fee)
-    if filters.max_fee is not None:
-        doctors = doctors.filter(consultation_fee__lte=filters.max_fee)
-    if filters.available_on is not None:
-        doctors = doctors.filter(_available_on_q(filters.available_on, now=now, doctors=doctors))
+    values = {
+        "specialization": filters.specialization,
+        "language": filters.language,
+        "q": filters.q,
+        "min_fee": filters.min_fee,
+        "max_fee": filters.max_fee,
+        "available_on": filters.available_on,
+    }
+    doctors = filtered(DoctorDirectoryFilter, values, _public_doctors(now=now), now=now)
     return doctors.order_by(*ORDERINGS[filters.ordering])
 
 
@@ -166,7 +130,7 @@ def slot_list_own(
     return slots.order_by("start_time", "id")
 
 
-def schedule_rules_of(*, doctor: DoctorProfile) -> list[ScheduleRule]:
+def schedule_rule_list(*, doctor: DoctorProfile) -> list[ScheduleRule]:
     """The doctor's weekly rules, by weekday then start."""
     return list(ScheduleRule.objects.filter(doctor=doctor).order_by("weekday", "start_minute"))
 

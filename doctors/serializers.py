@@ -8,7 +8,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from amrutam.common.drf import AwareDateTimeField
+from amrutam.common.drf.fields import AwareDateTimeField
 
 from .models import SlotStatus
 from .scheduling import hhmm_to_minutes, is_valid_timezone, minutes_to_hhmm

@@ -10,7 +10,8 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 
-from amrutam.common.drf import success, validated
+from amrutam.common.contract.envelope import success
+from amrutam.common.drf.validation import validated
 
 pytestmark = [pytest.mark.urls("tests.test_validation_errors"), pytest.mark.django_db]
 
@@ -88,6 +89,7 @@ def test_no_error_key_is_snake_case_or_dotted_by_index(api_client):
         {"items": [5, {"days": "x"}], "tags": [1234], "address": [], "start": 2, "end": 1},
     )
 
+    assert {"items[0]", "items[1].days", "tags[0]", "address"} <= set(errors)
     for key in errors:
         assert "non_field_errors" not in key
         assert ".0" not in key and ".1" not in key

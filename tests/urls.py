@@ -5,7 +5,8 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
-from amrutam.common.drf import success, validated
+from amrutam.common.contract.envelope import success
+from amrutam.common.drf.validation import validated
 from amrutam.urls import urlpatterns as project_urlpatterns
 
 

@@ -4,7 +4,7 @@ from django.urls import include, path
 from rest_framework.decorators import api_view, permission_classes
 
 from accounts.permissions import IsPatient
-from amrutam.common.drf import success
+from amrutam.common.contract.envelope import success
 from amrutam.urls import urlpatterns as project_urlpatterns
 
 

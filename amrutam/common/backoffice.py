@@ -2,8 +2,8 @@
 
 The API authenticates every request by its bearer token and keeps no session, so the
 session, authentication and messages middleware would only cost each API request a
-session lookup set-up, a lazy user and a message store it never uses (a third of the
-CPU of a `/health` answer). This middleware runs them, in their usual order, for
+session lookup set-up, a lazy user and a message store it never uses (measured in
+docs/performance.md). This middleware runs them, in their usual order, for
 paths under BACK_OFFICE_PREFIXES and passes every other request straight on.
 
 Back-office pages show times in the clinic's zone (CLINIC_TIME_ZONE); the API and the

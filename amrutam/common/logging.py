@@ -76,7 +76,7 @@ class JSONFormatter(structlog.stdlib.ProcessorFormatter):
 
     A record from the standard library's `logging` without a traceback (every access
     line is one) gets exactly the keys the processor chain below gives it, built in one
-    step and encoded with orjson: the chain costs as much as a cached API answer. Others
+    step and encoded with orjson (the chain's cost: docs/performance.md). Others
     (structlog's own records, tracebacks, stack info) take the chain.
     """
 
@@ -135,9 +135,10 @@ class QueuedStreamHandler(logging.Handler):
     The calling thread formats its line (so the line carries that thread's request
     context) and appends it to a queue; one writer thread per process writes whatever
     has queued every FLUSH_SECONDS, in one write. With a StreamHandler, every request
-    thread took the handler's lock and made a write call for its access line, and under
-    gunicorn's threads that convoy cost a quarter of a `/health` answer's CPU; waking a
-    writer per line cost nearly as much. Warnings and errors are written at once, by
+    thread took the handler's lock and made a write call for its access line, a convoy
+    under gunicorn's threads; waking a writer per line (the standard library's
+    QueueHandler and QueueListener) costs more CPU per line than batching, and one write
+    per line (docs/performance.md). Warnings and errors are written at once, by
     the caller: they must be out before a crash can lose them. Queued lines are written
     at exit too; a killed process loses at most the lines of its last FLUSH_SECONDS.
     """

@@ -12,12 +12,9 @@ import structlog
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from .drf import (
-    error_json_response,
-    request_id_of,
-    service_unavailable_body,
-    unavailable_dependency,
-)
+from .contract.codes import code_for_status, message_for_status
+from .contract.envelope import error_json_response, request_id_of
+from .drf.dependencies import service_unavailable_body, unavailable_dependency
 
 logger = logging.getLogger("amrutam.request")
 
@@ -95,25 +92,6 @@ class BodySizeLimitMiddleware:
         return self.get_response(request)
 
 
-ERROR_CODES = {
-    400: "bad_request",
-    401: "not_authenticated",
-    403: "permission_denied",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    429: "rate_limited",
-    500: "internal_error",
-}
-ERROR_MESSAGES = {
-    400: "Bad request.",
-    401: "Authentication credentials were not provided.",
-    403: "You do not have permission to perform this action.",
-    404: "Not found.",
-    405: "Method not allowed.",
-    413: "The request body is too large.",
-    500: "An unexpected error occurred.",
-}
 HTML_PREFIXES = ("/admin/", "/static/", "/api/docs")
 
 
@@ -133,8 +111,8 @@ class ErrorEnvelopeMiddleware:
         converted = error_json_response(
             request,
             status=status,
-            code=ERROR_CODES.get(status, "error" if status >= 500 else "bad_request"),
-            message=ERROR_MESSAGES.get(status, "The request could not be processed."),
+            code=code_for_status(status),
+            message=message_for_status(status),
         )
         for header in ("Allow", "Retry-After"):
             if header in response:
@@ -149,5 +127,5 @@ class ErrorEnvelopeMiddleware:
             return JsonResponse(body, status=503)
         logger.exception("unhandled_exception", extra={"exc_type": type(exception).__name__})
         return error_json_response(
-            request, status=500, code="internal_error", message=ERROR_MESSAGES[500]
+            request, status=500, code=code_for_status(500), message=message_for_status(500)
         )

@@ -2,7 +2,7 @@
 
 django-prometheus' two middlewares update about a dozen series per request (AJAX,
 charset, body-size histograms, ...), each a locked write to a shared memory file in
-multiprocess mode; on a cached API read that was a tenth of the CPU. This one keeps the
+multiprocess mode (their cost: docs/performance.md). This one keeps the
 series dashboards use, with django-prometheus' names and labels: requests by view,
 transport and method; responses by status, view and method; latency by view and
 method; exceptions by type and by view. Like django-prometheus' after-middleware it

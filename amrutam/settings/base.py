@@ -233,7 +233,7 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # --- Rate limits (django-ratelimit on the shared cache) -----------------------------
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_USE_CACHE = "default"
-RATELIMIT_VIEW = "amrutam.common.drf.ratelimited_view"
+RATELIMIT_VIEW = "amrutam.common.drf.handler.ratelimited_view"
 RATELIMIT_LOGIN_PER_EMAIL = env("RATELIMIT_LOGIN_PER_EMAIL", default="10/15m")
 RATELIMIT_LOGIN_PER_IP = env("RATELIMIT_LOGIN_PER_IP", default="30/15m")
 RATELIMIT_REGISTER_PER_IP = env("RATELIMIT_REGISTER_PER_IP", default="20/h")
@@ -247,12 +247,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["drf_orjson_renderer.renderers.ORJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["amrutam.common.drf.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["amrutam.common.drf.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "amrutam.common.drf.exception_handler",
-    "DEFAULT_METADATA_CLASS": "amrutam.common.drf.Metadata",
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "amrutam.common.drf.ContentNegotiation",
-    "DEFAULT_PAGINATION_CLASS": "amrutam.common.drf.Pagination",
+    "EXCEPTION_HANDLER": "amrutam.common.drf.handler.exception_handler",
+    "DEFAULT_METADATA_CLASS": "amrutam.common.drf.metadata.Metadata",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "amrutam.common.drf.negotiation.ContentNegotiation",
+    "DEFAULT_PAGINATION_CLASS": "amrutam.common.contract.pagination.Pagination",
     "PAGE_SIZE": 20,
     "UNAUTHENTICATED_USER": None,
     "DATETIME_FORMAT": "iso-8601",
@@ -273,10 +273,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
-    # Headers, shared error answers and the operational endpoints (amrutam/common/openapi.py).
+    # Headers, shared error answers and the operational endpoints
+    # (amrutam/common/contract/schema_hooks.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "amrutam.common.openapi.postprocess_schema",
+        "amrutam.common.contract.schema_hooks.postprocess_schema",
     ],
     "ENUM_NAME_OVERRIDES": {
         "ConsultationStatusEnum": "consultations.models.ConsultationStatus",

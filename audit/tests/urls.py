@@ -6,7 +6,7 @@ from django.http import HttpResponse
 from django.urls import include, path
 from rest_framework.decorators import api_view
 
-from amrutam.common.drf import success
+from amrutam.common.contract.envelope import success
 from amrutam.urls import urlpatterns as project_urlpatterns
 from audit.admin_mixins import PHIAccessAdminMixin
 from audit.services import audit_event, phi_access_record

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIRequestFactory
 
-from amrutam.common.drf import JSONParser
+from amrutam.common.drf.parsers import JSONParser
 from consultations.idempotency import keyed_request, request_fingerprint
 
 PROPERTY_SETTINGS = settings(

@@ -210,3 +210,17 @@ def test_lifecycle_answers_are_on_the_access_log_too(
 
     assert [r["action"] for r in phi_reads] == ["consultation.viewed"]
     assert phi_reads[0]["actor"] == doctor.user
+
+
+def test_from_and_to_both_include_the_instant_they_name(client_for, patient, slot_at):
+    # One meaning of from/to on every list (amrutam/common/contract/window.py), as on
+    # the audit log: a timestamp bound counts the instant itself at either end.
+    booked = ConsultationFactory(patient=patient, slot=slot_at(60 * 5, status="BOOKED"))
+    instant = booked.slot.start_time.isoformat()
+    just_before = (booked.slot.start_time - dt.timedelta(microseconds=1)).isoformat()
+    client = client_for(patient)
+
+    assert _ids(client.get(LIST_URL, {"to": instant})) == {str(booked.pk)}
+    assert _ids(client.get(LIST_URL, {"from": instant})) == {str(booked.pk)}
+    assert _ids(client.get(LIST_URL, {"from": instant, "to": instant})) == {str(booked.pk)}
+    assert _ids(client.get(LIST_URL, {"to": just_before})) == set()

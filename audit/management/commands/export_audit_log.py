@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from audit.bounds import BadBound, parse_bound
+from amrutam.common.contract.window import BadBound, parse_bound
 from audit.chain import HASHED_FIELDS
 from audit.models import AuditEntry
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from audit.context import audit_actor
 from consultations.idempotency import idempotency_records_purge
-from consultations.selectors import idempotency_records_older_than
+from consultations.selectors import idempotency_record_list_older_than
 
 
 class Command(BaseCommand):
@@ -28,7 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, dry_run: bool, **options: Any) -> None:
         cutoff = timezone.now() - dt.timedelta(hours=settings.IDEMPOTENCY_WINDOW_HOURS)
         if dry_run:
-            count = idempotency_records_older_than(cutoff=cutoff).count()
+            count = idempotency_record_list_older_than(cutoff=cutoff).count()
             self.stdout.write(f"Would delete {count} idempotency record(s).")
             return
         with audit_actor(label="command:purge_idempotency_keys"):

@@ -1,11 +1,21 @@
-"""Time bounds of audit queries: `YYYY-MM-DD` (a whole UTC day) or a timestamp with offset."""
+"""`from` and `to` on every list: one meaning, one parser.
+
+A bound is `YYYY-MM-DD` (a whole UTC day) or an ISO 8601 timestamp with an offset. Both
+ends are inclusive: `from` is the first instant counted, `to` the last one (a date as
+`to` counts that whole day, a timestamp that very instant). Callers filter
+`since <= t < until`, with `until` the instant just after `to`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 OUT_OF_RANGE = "Out of the supported range of dates."
@@ -54,3 +64,37 @@ def _shifted(instant: dt.datetime, by: dt.timedelta) -> dt.datetime:
         return instant + by
     except OverflowError as exc:
         raise BadBound(OUT_OF_RANGE) from exc
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class TimeBoundField(serializers.Field):
+    """`from` (`end=False`) or `to` (`end=True`), as the UTC instant a filter compares with."""
+
+    def __init__(self, *, end: bool, **kwargs: Any) -> None:
+        self.end = end
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> dt.datetime:
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Enter a date or a timestamp.")
+        try:
+            return parse_bound(data, end=self.end)
+        except BadBound as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+
+class WindowSerializer(serializers.Serializer):
+    """`from` and `to` (Python keywords, hence added in `get_fields`) as `since`/`until`."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["from"] = TimeBoundField(end=False, required=False)
+        fields["to"] = TimeBoundField(end=True, required=False)
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        since, until = attrs.pop("from", None), attrs.pop("to", None)
+        if since is not None and until is not None and since >= until:
+            raise serializers.ValidationError({"to": ["Must be after `from`."]})
+        attrs["since"], attrs["until"] = since, until
+        return attrs

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-ERROR_COMPONENT = "ApiError"
+from .openapi import ERROR_COMPONENT
+
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_PATTERN = "^[A-Za-z0-9._-]{1,128}$"
 METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})

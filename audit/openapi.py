@@ -1,0 +1,80 @@
+"""The OpenAPI declarations of the audit, analytics and access-log endpoints (audit/api.py)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+
+from amrutam.common.contract.openapi import (
+    FROM_TO_PARAMETERS,
+    PAGE_PARAMETERS,
+    envelope,
+    error_responses,
+    page_envelope,
+)
+
+from .serializers import (
+    AccessLogOutputSerializer,
+    AnalyticsOutputSerializer,
+    AuditLogOutputSerializer,
+)
+
+ERRORS = error_responses(
+    400,
+    401,
+    403,
+    s400="`validation_error`: a bad query parameter.",
+    s403="`permission_denied`: not an ADMIN.",
+)
+
+audit_log_list = extend_schema(
+    operation_id="audit_logs_list",
+    summary="The audit trail: changes, business events and PHI reads, newest first",
+    parameters=[
+        OpenApiParameter("actor", str, description="Actor's user id (UUID)."),
+        OpenApiParameter(
+            "action",
+            str,
+            description='Exact action ("consultation.booked"), or a prefix ending in '
+            '"*" ("consultation.*").',
+        ),
+        OpenApiParameter("objectType", str, description='e.g. "consultation", "user".'),
+        OpenApiParameter("objectId", str),
+        *FROM_TO_PARAMETERS,
+        *PAGE_PARAMETERS,
+    ],
+    responses={
+        200: page_envelope("AuditLogPageEnvelope", "logs", AuditLogOutputSerializer(many=True)),
+        **ERRORS,
+    },
+    tags=["audit"],
+)
+
+analytics = extend_schema(
+    operation_id="admin_analytics",
+    summary="Consultations booked in a window: by status, per day, rates",
+    description=(
+        "Counts consultations booked (created) in the window, default the last 30 "
+        "days, at most 366. `cancellationRate` = cancelled / booked; `noShowRate` = "
+        "no-shows / consultations that reached their time (active, completed or "
+        "no-show); `activeDoctors` = doctors with at least one booking in the "
+        "window; days are UTC days."
+    ),
+    parameters=FROM_TO_PARAMETERS,
+    responses={200: envelope("AnalyticsEnvelope", AnalyticsOutputSerializer()), **ERRORS},
+    tags=["admin"],
+)
+
+my_access_log = extend_schema(
+    operation_id="auth_me_access_log",
+    summary="Who read the caller's health records (newest first)",
+    description="Every read of the caller's PHI by someone else: doctors, clinic staff.",
+    parameters=PAGE_PARAMETERS,
+    responses={
+        200: page_envelope(
+            "AccessLogPageEnvelope", "entries", AccessLogOutputSerializer(many=True)
+        ),
+        400: ERRORS[400],
+        401: ERRORS[401],
+    },
+    tags=["auth"],
+)
