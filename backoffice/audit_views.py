@@ -14,7 +14,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import CharField, Q, QuerySet
 from django.db.models.functions import Cast
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
@@ -187,7 +187,7 @@ def _csv_rows(batch: list[AuditEntry], writer: Any) -> Any:
         )
 
 
-def access_report(request: HttpRequest) -> HttpResponse:
+def access_report(request: HttpRequest) -> HttpResponseBase:
     """Who saw this patient's health information, newest first; `?format=csv` to export."""
     _require(request)
     patient, matches, query = _patient_choice(request)

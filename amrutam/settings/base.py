@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "doctors",
     "consultations",
     "audit",
+    "demo",
     "backoffice",
 ]
 

@@ -1,21 +1,17 @@
-"""Clinic analytics for administrators: consultations booked in a window, in two queries.
-
-`audit` imports no other app: the consultation model is looked up by its label.
-"""
+"""Consultations booked in a window, by status and per day, in two queries."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 
-CONSULTATION = "consultations.Consultation"
-CANCELLED, NO_SHOW = "CANCELLED", "NO_SHOW"
+from ..models import Consultation, ConsultationStatus
+
 # Consultations that reached their time: the patient either came or did not.
-ATTENDED = ("ACTIVE", "COMPLETED")
+REACHED = (ConsultationStatus.ACTIVE, ConsultationStatus.COMPLETED, ConsultationStatus.NO_SHOW)
 
 
 @dataclass(frozen=True)
@@ -38,9 +34,8 @@ def consultation_analytics(*, since: dt.datetime, until: dt.datetime) -> Analyti
     cancellationRate = cancelled / all booked; noShowRate = no-shows / consultations
     that reached their time (active, completed or no-show). Days are UTC days.
     """
-    model = apps.get_model(CONSULTATION)
-    statuses = [value for value, _ in model._meta.get_field("status").choices]
-    booked = model.objects.filter(created_at__gte=since, created_at__lt=until)
+    statuses = list(ConsultationStatus.values)
+    booked = Consultation.objects.filter(created_at__gte=since, created_at__lt=until)
 
     totals = booked.aggregate(
         total=Count("pk"),
@@ -57,12 +52,12 @@ def consultation_analytics(*, since: dt.datetime, until: dt.datetime) -> Analyti
     by_status = {status: totals[f"s_{status}"] for status in statuses}
     first_day, last_day = since.date(), (until - dt.timedelta(microseconds=1)).date()
     days = [first_day + dt.timedelta(days=n) for n in range((last_day - first_day).days + 1)]
-    reached = sum(by_status.get(s, 0) for s in (*ATTENDED, NO_SHOW))
+    reached = sum(by_status[s] for s in REACHED)
     return Analytics(
         total=totals["total"],
         by_status=by_status,
         active_doctors=totals["active_doctors"],
         bookings_per_day=[(day, per_day.get(day, 0)) for day in days],
-        cancellation_rate=_rate(by_status.get(CANCELLED, 0), totals["total"]),
-        no_show_rate=_rate(by_status.get(NO_SHOW, 0), reached),
+        cancellation_rate=_rate(by_status[ConsultationStatus.CANCELLED], totals["total"]),
+        no_show_rate=_rate(by_status[ConsultationStatus.NO_SHOW], reached),
     )
