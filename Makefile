@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-dev migrate seed lint format check bench fuzz soak clean worker beat
+.PHONY: run test install install-dev migrate seed lint format check bench fuzz soak clean worker beat browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,9 +45,18 @@ worker: install
 beat: install
 	$(BIN)/celery -A amrutam beat --loglevel=INFO --schedule=$${BEAT_SCHEDULE_FILE:-/tmp/amrutam-beat-schedule}
 
+## Debian's Chromium and its driver, for the back office's browser tests (installed
+## when missing; apt-get update only when the first install fails).
+BROWSER_PACKAGES := chromium chromium-driver
+browser:
+	@{ command -v chromium && command -v chromedriver; } >/dev/null || { \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null && apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null; }; }
+
 ## The whole suite against PostgreSQL and Redis (DATABASE_URL / REDIS_URL, defaulting
-## to the local services).
-test: install-dev
+## to the local services), browser tests in headless Chromium included.
+test: install-dev browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## The longer fuzz: the API fuzz (tests/fuzz, in-process, as patient, doctor and admin;
@@ -79,7 +88,7 @@ check: install-dev
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 staticfiles artifacts
 
 ## The benchmark (bench/run.py): gunicorn with production settings on PostgreSQL and
 ## Redis (BENCH_PG_URL, BENCH_REDIS_URL; database amrutam_bench, Redis db 9), loaded

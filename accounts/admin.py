@@ -21,6 +21,7 @@ from django.contrib.auth.forms import (
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.html import format_html
 
 from accounts.mfa import mfa_enabled, mfa_enrollment_required, mfa_reset
 from accounts.models import PatientProfile, User
@@ -31,9 +32,14 @@ from accounts.services import (
     user_password_set,
     user_reactivate,
 )
+from amrutam.common.display import person
 from audit.services import phi_access_record
 
 PHI_PERMISSION = "accounts.view_phi"
+WITHHELD_NOTE = (
+    "Phone, date of birth and the other health fields are withheld: your account may not "
+    "view health information."
+)
 
 
 class UserCreateForm(AdminUserCreationForm):
@@ -70,11 +76,16 @@ class UserAdmin(BaseUserAdmin):
     form = UserEditForm
     add_form = UserCreateForm
     change_password_form = PasswordSetForm
-    list_display = ("email", "name", "role", "is_active", "is_staff", "created_at")
+    list_display = ("person", "role", "is_active", "is_staff", "created_at")
     list_filter = ("role", "is_active", "is_staff")
-    search_fields = ("email",)
+    search_fields = ("email", "name")
     ordering = ("-created_at",)
     readonly_fields = ("id", "created_at", "updated_at", "last_login", "mfa_status")
+
+    @admin.display(description="Name", ordering="name")
+    def person(self, obj: User) -> str:
+        return person(obj.name, obj.email)
+
     fieldsets = (
         (None, {"fields": ("id", "email", "password")}),
         ("Profile", {"fields": ("name", "role")}),
@@ -176,15 +187,22 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(PatientProfile)
 class PatientProfileAdmin(admin.ModelAdmin):
-    list_display = ("user_email", "created_at", "updated_at")
+    list_display = ("patient", "created_at", "updated_at")
     list_select_related = ("user",)
-    search_fields = ("user__email",)  # never an encrypted field
+    search_fields = ("user__email", "user__name")  # never an encrypted field
     ordering = ("-created_at",)
-    base_fields = ("id", "user", "created_at", "updated_at")
+    base_fields = ("id", "patient", "created_at", "updated_at")
 
-    @admin.display(description="Email", ordering="user__email")
-    def user_email(self, obj: PatientProfile) -> str:
-        return obj.user.email
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PatientProfile]:
+        return super().get_queryset(request).select_related("user")
+
+    @admin.display(description="Patient", ordering="user__name")
+    def patient(self, obj: PatientProfile) -> str:
+        return person(obj.user.name, obj.user.email)
+
+    @admin.display(description="Health information")
+    def withheld(self, obj: PatientProfile) -> str:
+        return format_html('<span class="withheld-note">{}</span>', WITHHELD_NOTE)
 
     def _can_see_phi(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm(PHI_PERMISSION))
@@ -192,7 +210,7 @@ class PatientProfileAdmin(admin.ModelAdmin):
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if self._can_see_phi(request):
             return (*self.base_fields, *PatientProfile.PHI_FIELDS)
-        return self.base_fields
+        return (*self.base_fields, "withheld")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # Patients keep their own profile up to date through the API.
@@ -200,6 +218,9 @@ class PatientProfileAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # every field is read-only: the page offers no Save
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -223,6 +244,13 @@ class PatientProfileAdmin(admin.ModelAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
+        profile = self.get_object(request, object_id)
+        if profile is not None:
+            extra_context = {
+                "title": f"Profile of {profile.user.name or profile.user.email}",
+                "subtitle": profile.user.email,
+                **(extra_context or {}),
+            }
         response = super().change_view(request, object_id, form_url, extra_context)
         context = getattr(response, "context_data", None) or {}
         original = context.get("original")

@@ -82,6 +82,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
+    def get_short_name(self) -> str:
+        """How the back office greets the user: by name."""
+        return self.name or self.email
+
     @property
     def is_patient(self) -> bool:
         return self.role == Role.PATIENT

@@ -9,10 +9,6 @@ from accounts.admin_mfa import mfa_enrol, mfa_verify
 
 from . import views
 
-admin.site.site_header = "Amrutam clinic back office"
-admin.site.site_title = "Amrutam clinic back office"
-admin.site.index_title = "Clinic administration"
-
 # A dependency failure is a 503 everywhere, the back office's HTML pages included.
 handler500 = "amrutam.views.server_error"
 

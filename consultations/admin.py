@@ -13,21 +13,22 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html, format_html_join
 
+from amrutam.common.display import local_time, local_time_stacked, person, short_id
 from amrutam.common.exceptions import ApplicationError
+from amrutam.common.timezones import doctor_zone
 from doctors.models import DoctorProfile
 
 from .models import Consultation
-from .selectors import consultation_record_read
+from .selectors import PHI_PERMISSION, consultation_record_read
 from .services import consultation_cancel, consultation_mark_no_show
-
-PHI_PERMISSION = "consultations.view_phi"
 
 BASE_FIELDS = (
     "id",
     "status",
-    "patient",
-    "doctor",
-    "slot",
+    "patient_person",
+    "doctor_person",
+    "start_time",
+    "doctor_local_time",
     "meeting_link",
     "cancelled_by",
     "cancelled_at",
@@ -37,6 +38,10 @@ BASE_FIELDS = (
     "updated_at",
 )
 PHI_FIELDS = ("reason", "cancellation_reason", "clinical_notes", "prescription_issued")
+WITHHELD_NOTE = (
+    "Reason, cancellation reason, clinical notes and prescription are withheld: "
+    "your account may not view health information."
+)
 
 
 class DoctorFilter(admin.SimpleListFilter):
@@ -46,10 +51,14 @@ class DoctorFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         # One query for the whole list (the default filter reads each doctor's user).
         doctors = DoctorProfile.objects.select_related("user").order_by("user__name")
-        return [(str(d.pk), d.user.name) for d in doctors]
+        return [(str(d.pk), str(d)) for d in doctors]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         return queryset.filter(doctor_id=self.value()) if self.value() else queryset
+
+
+def _name(user: Any) -> str:
+    return user.name or user.email
 
 
 def _can_see_phi(request: HttpRequest) -> bool:
@@ -58,16 +67,17 @@ def _can_see_phi(request: HttpRequest) -> bool:
 
 @admin.register(Consultation)
 class ConsultationAdmin(admin.ModelAdmin):
-    list_display = ("id", "status", "doctor_name", "patient_email", "start_time", "created_at")
+    list_display = ("reference", "starts", "patient_person", "doctor_name", "status")
+    list_display_links = ("reference",)
     list_filter = ("status", DoctorFilter, ("slot__start_time", admin.DateFieldListFilter))
     # Never an encrypted column: they cannot be searched, and must not be.
-    search_fields = ("patient__email",)
+    search_fields = ("patient__email", "patient__name", "doctor__user__name")
     list_select_related = ("patient", "doctor__user", "slot")
     ordering = ("-slot__start_time",)
     actions = ("cancel_selected", "mark_no_show_selected")
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        return BASE_FIELDS + (PHI_FIELDS if _can_see_phi(request) else ())
+        return BASE_FIELDS + (PHI_FIELDS if _can_see_phi(request) else ("withheld",))
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return self.get_fields(request, obj)
@@ -90,6 +100,23 @@ class ConsultationAdmin(admin.ModelAdmin):
         # page is always read-only.
         return obj is None and super().has_change_permission(request)
 
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        consultation = self.get_object(request, object_id)
+        if consultation is not None:
+            patient, doctor = _name(consultation.patient), consultation.doctor
+            extra_context = {
+                "title": f"Consultation of {patient} with {doctor}",
+                "subtitle": local_time(consultation.slot.start_time),
+                **(extra_context or {}),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def render_change_form(
         self,
         request: HttpRequest,
@@ -103,17 +130,37 @@ class ConsultationAdmin(admin.ModelAdmin):
             consultation_record_read(consultation=obj, actor=request.user)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    @admin.display(description="doctor", ordering="doctor__user__name")
-    def doctor_name(self, obj: Consultation) -> str:
-        return obj.doctor.user.name
+    @admin.display(description="reference")
+    def reference(self, obj: Consultation) -> str:
+        return short_id(obj.pk)
 
-    @admin.display(description="patient", ordering="patient__email")
-    def patient_email(self, obj: Consultation) -> str:
-        return obj.patient.email
+    @admin.display(description="doctor", ordering="doctor__user__name")
+    def doctor_person(self, obj: Consultation) -> str:
+        return person(str(obj.doctor), obj.doctor.user.email)
+
+    @admin.display(description="patient", ordering="patient__name")
+    def patient_person(self, obj: Consultation) -> str:
+        return person(obj.patient.name, obj.patient.email)
 
     @admin.display(description="starts", ordering="slot__start_time")
-    def start_time(self, obj: Consultation) -> Any:
-        return obj.slot.start_time
+    def start_time(self, obj: Consultation) -> str:
+        return local_time(obj.slot.start_time)
+
+    @admin.display(description="starts", ordering="slot__start_time")
+    def starts(self, obj: Consultation) -> str:
+        return local_time_stacked(obj.slot.start_time)
+
+    @admin.display(description="doctor", ordering="doctor__user__name")
+    def doctor_name(self, obj: Consultation) -> str:
+        return str(obj.doctor)
+
+    @admin.display(description="doctor's local time")
+    def doctor_local_time(self, obj: Consultation) -> str:
+        return local_time(obj.slot.start_time, doctor_zone(obj.doctor.timezone))
+
+    @admin.display(description="health information")
+    def withheld(self, obj: Consultation) -> str:
+        return format_html('<span class="withheld-note">{}</span>', WITHHELD_NOTE)
 
     @admin.display(description="clinical notes")
     def clinical_notes(self, obj: Consultation) -> str:

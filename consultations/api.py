@@ -28,6 +28,7 @@ from .permissions import CanBook, CanCancel, CanMarkNoShow, CanReschedule, CanRu
 from .selectors import (
     consultation_get_recorded,
     consultation_list_visible_to,
+    consultation_phi_withheld_from,
     consultation_record_read,
 )
 from .serializers import (
@@ -48,7 +49,9 @@ from .serializers import (
 def _answer(request: Request, consultation_id: Any) -> Response:
     """The consultation after an action, read the way the detail endpoint reads it."""
     consultation = consultation_get_recorded(user=request.user, consultation_id=consultation_id)
-    return success({"consultation": ConsultationOutputSerializer(consultation).data})
+    withhold = consultation_phi_withheld_from(request.user)
+    serializer = ConsultationOutputSerializer(consultation, context={"withhold_phi": withhold})
+    return success({"consultation": serializer.data})
 
 
 class BookingCreateApi(APIView):

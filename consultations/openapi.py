@@ -126,7 +126,12 @@ consultation_detail = extend_schema(
     tags=TAG,
     operation_id="consultations_retrieve",
     summary="A consultation, with notes and prescription",
-    description="Participants and admins only; the read is written to the access log.",
+    description=(
+        "Participants and admins only; the read is written to the access log. An admin "
+        "without the view-PHI permission gets `reason`, `cancellationReason`, `notes` "
+        "and `prescription` as null, listed in `withheldFields`, and no access-log "
+        "entry is written (no health information was shown)."
+    ),
     responses={200: ConsultationEnvelope, **errors(401, 404)},
 )
 

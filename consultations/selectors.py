@@ -69,11 +69,24 @@ def consultation_record_read(*, consultation: Consultation, actor: Actor) -> Non
     )
 
 
+PHI_PERMISSION = "consultations.view_phi"
+
+
+def consultation_phi_withheld_from(user: Any) -> bool:
+    """True for an admin without the view-PHI permission: answers carry no health
+    information (patients and doctors see that of their own consultations). `user` is a
+    Django user: the permission is read with `has_perm`."""
+    return user.role == Role.ADMIN and not user.has_perm(PHI_PERMISSION)
+
+
 def consultation_get_recorded(*, user: Actor, consultation_id: Any) -> Consultation:
     """The consultation as `consultation_get_visible` gives it, with the read on the access
-    log (the one write a selector makes: reads of PHI are events). Raise NotFound."""
+    log (the one write a selector makes: reads of PHI are events). A caller from whom the
+    health information is withheld is shown none, so that read is not logged. Raise
+    NotFound."""
     consultation = consultation_get_visible(user=user, consultation_id=consultation_id)
-    consultation_record_read(consultation=consultation, actor=user)
+    if not consultation_phi_withheld_from(user):
+        consultation_record_read(consultation=consultation, actor=user)
     return consultation
 
 

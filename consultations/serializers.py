@@ -140,13 +140,52 @@ class ConsultationListItemSerializer(serializers.Serializer):
     updatedAt = serializers.DateTimeField(source="updated_at")
 
 
+PHI_OUTPUT_FIELDS = ("reason", "cancellationReason", "notes", "prescription")
+
+
+class WithheldFieldsField(serializers.ListField):
+    """The names of the health fields sent as null; not read from the object."""
+
+    def get_attribute(self, instance: Any) -> list[str]:
+        return list(PHI_OUTPUT_FIELDS)
+
+
 class ConsultationOutputSerializer(ConsultationListItemSerializer):
-    """The Consultation of API.md, health information included."""
+    """The Consultation of API.md, health information included.
+
+    With `context={"withhold_phi": True}` (an admin without the view-PHI permission) the
+    health fields are null and `withheldFields` names them; otherwise that key is absent.
+    """
 
     reason = serializers.CharField(allow_null=True)
     cancellationReason = serializers.CharField(source="cancellation_reason", allow_null=True)
     notes = serializers.SerializerMethodField()
     prescription = serializers.SerializerMethodField()
+    withheldFields = WithheldFieldsField(
+        child=serializers.ChoiceField(choices=PHI_OUTPUT_FIELDS),
+        required=False,
+        help_text=(
+            "Present only when the caller may not view health information (an admin "
+            "without the view-PHI permission): the fields sent as null for that reason."
+        ),
+    )
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        if self.context.get("withhold_phi"):
+            # Not even read: the object's health values never reach the serializer.
+            for name in ("reason", "cancellationReason", "notes", "prescription"):
+                fields[name] = serializers.SerializerMethodField(method_name="get_nothing")
+        return fields
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if not self.context.get("withhold_phi"):
+            data.pop("withheldFields", None)
+        return data
+
+    def get_nothing(self, obj: Consultation) -> None:
+        return None
 
     @staticmethod
     def _clinical(obj: Consultation, name: str) -> Any:

@@ -8,10 +8,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from amrutam.common.display import clock, languages, local_time, money, person, weekday_name
 from amrutam.common.exceptions import ApplicationError
+from amrutam.common.timezones import doctor_zone
 
 from .models import AvailabilitySlot, DoctorProfile, ScheduleRule
 from .services import doctor_verify
@@ -34,10 +36,20 @@ class ReadOnlyInline(admin.TabularInline):
 
 
 class UpcomingSlotInline(ReadOnlyInline):
+    """The doctor's own rows: times in the doctor's zone, beside the clinic's."""
+
     model = AvailabilitySlot
-    fields = ["start_time", "end_time", "status"]
+    fields = ["starts_for_doctor", "starts_for_clinic", "status"]
     readonly_fields = fields
     verbose_name_plural = "Upcoming slots (booking horizon)"
+
+    @admin.display(description="starts (doctor's time)")
+    def starts_for_doctor(self, obj: AvailabilitySlot) -> str:
+        return local_time(obj.start_time, doctor_zone(obj.doctor.timezone))
+
+    @admin.display(description="starts (clinic time)")
+    def starts_for_clinic(self, obj: AvailabilitySlot) -> str:
+        return local_time(obj.start_time)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AvailabilitySlot]:
         now = timezone.now()
@@ -46,24 +58,37 @@ class UpcomingSlotInline(ReadOnlyInline):
             super()
             .get_queryset(request)
             .filter(end_time__gt=now, start_time__lt=horizon)
+            .select_related("doctor")
             .order_by("start_time")
         )
 
 
 class ScheduleRuleInline(ReadOnlyInline):
     model = ScheduleRule
-    fields = ["weekday", "start_minute", "end_minute"]
+    fields = ["day", "starts", "ends"]
     readonly_fields = fields
-    verbose_name_plural = "Weekly rules (minutes after local midnight, Monday = 0)"
+    verbose_name_plural = "Weekly hours (in the doctor's time zone)"
+
+    @admin.display(description="day", ordering="weekday")
+    def day(self, obj: ScheduleRule) -> str:
+        return weekday_name(obj.weekday)
+
+    @admin.display(description="from")
+    def starts(self, obj: ScheduleRule) -> str:
+        return clock(obj.start_minute)
+
+    @admin.display(description="to")
+    def ends(self, obj: ScheduleRule) -> str:
+        return clock(obj.end_minute)
 
 
 @admin.register(DoctorProfile)
 class DoctorProfileAdmin(admin.ModelAdmin):
     list_display = [
-        "__str__",
-        "email",
+        "doctor",
         "specialization",
         "registration_number",
+        "fee",
         "is_verified",
         "verified_at",
     ]
@@ -71,13 +96,60 @@ class DoctorProfileAdmin(admin.ModelAdmin):
     search_fields = ["user__name", "user__email", "registration_number"]
     list_select_related = ["user"]
     ordering = ["user__name"]
-    readonly_fields = ["verified_at", "verified_by"]
+    fields = [
+        "doctor",
+        "specialization",
+        "qualifications",
+        "registration_number",
+        "spoken_languages",
+        "fee",
+        "experience_years",
+        "bio",
+        "timezone",
+        "slot_minutes",
+        "is_verified",
+        "verified_when",
+        "verified_by_person",
+    ]
+    readonly_fields = fields
     inlines = [ScheduleRuleInline, UpcomingSlotInline]
     actions = ["verify_doctors"]
 
-    @admin.display(description="Email", ordering="user__email")
-    def email(self, obj: DoctorProfile) -> str:
-        return obj.user.email
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DoctorProfile]:
+        return super().get_queryset(request).select_related("user", "verified_by")
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        doctor = self.get_object(request, object_id)
+        if doctor is not None:
+            extra_context = {"title": str(doctor), "subtitle": doctor.user.email}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="Doctor", ordering="user__name")
+    def doctor(self, obj: DoctorProfile) -> str:
+        return person(str(obj), obj.user.email)
+
+    @admin.display(description="Verified at")
+    def verified_when(self, obj: DoctorProfile) -> str:
+        return local_time(obj.verified_at)
+
+    @admin.display(description="Verified by")
+    def verified_by_person(self, obj: DoctorProfile) -> str:
+        who = obj.verified_by
+        return person(who.name, who.email) if who is not None else "-"
+
+    @admin.display(description="Languages")
+    def spoken_languages(self, obj: DoctorProfile) -> str:
+        return languages(obj.languages)
+
+    @admin.display(description="Fee", ordering="consultation_fee")
+    def fee(self, obj: DoctorProfile) -> str:
+        return money(obj.consultation_fee, getattr(obj, "currency", "INR"))
 
     # Profiles change only through the services (the doctor's API, the verify action),
     # so the back office shows them read-only.
@@ -109,12 +181,24 @@ class DoctorProfileAdmin(admin.ModelAdmin):
 
 @admin.register(AvailabilitySlot)
 class AvailabilitySlotAdmin(admin.ModelAdmin):
-    list_display = ["start_time", "end_time", "status", "doctor"]
+    list_display = ["starts", "ends", "status", "doctor_person"]
     list_filter = ["status", "doctor__specialization"]
     search_fields = ["doctor__user__name", "doctor__user__email"]
     list_select_related = ["doctor__user"]
     date_hierarchy = "start_time"
     ordering = ["-start_time"]
+
+    @admin.display(description="starts", ordering="start_time")
+    def starts(self, obj: AvailabilitySlot) -> str:
+        return local_time(obj.start_time)
+
+    @admin.display(description="ends", ordering="end_time")
+    def ends(self, obj: AvailabilitySlot) -> str:
+        return local_time(obj.end_time)
+
+    @admin.display(description="doctor", ordering="doctor__user__name")
+    def doctor_person(self, obj: AvailabilitySlot) -> str:
+        return person(str(obj.doctor), obj.doctor.user.email)
 
     # Slot state belongs to the booking and scheduling services.
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F, Func, Q
 
 from amrutam.common.constraints import PostgresExclusionConstraint, non_overlapping_ranges
+from amrutam.common.display import clock, doctor_name, weekday_name
 from amrutam.common.fields import EncryptedTextField
 from amrutam.common.models import BaseModel
 
@@ -61,7 +62,7 @@ class DoctorProfile(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"Dr {self.user.name}" if self.user_id else "Doctor"
+        return doctor_name(self.user.name) if self.user_id else "Doctor"
 
 
 class SlotStatus(models.TextChoices):
@@ -145,10 +146,7 @@ class ScheduleRule(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return (
-            f"weekday {self.weekday} {self.start_minute // 60:02d}:{self.start_minute % 60:02d}"
-            f"-{self.end_minute // 60:02d}:{self.end_minute % 60:02d}"
-        )
+        return f"{weekday_name(self.weekday)} {clock(self.start_minute)}-{clock(self.end_minute)}"
 
 
 class TimeOff(BaseModel):

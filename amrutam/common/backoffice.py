@@ -5,6 +5,9 @@ session, authentication and messages middleware would only cost each API request
 session lookup set-up, a lazy user and a message store it never uses (measured in
 docs/performance.md). This middleware runs them, in their usual order, for
 paths under BACK_OFFICE_PREFIXES and passes every other request straight on.
+
+Back-office pages show times in the clinic's zone (CLINIC_TIME_ZONE); the API and the
+stored values stay UTC.
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.module_loading import import_string
+
+from .timezones import clinic_zone
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
@@ -40,5 +46,6 @@ class BackOfficeMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path_info.startswith(self.prefixes):
-            return self.back_office(request)
+            with timezone.override(clinic_zone()):
+                return self.back_office(request)
         return self.get_response(request)

@@ -24,7 +24,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=env.list("DJANGO_ALLOWED_HOSTS
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the clinic's own site (dashboard, one audit section).
+    "backoffice.admin_config.ClinicAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "audit",
     "demo",
     "notifications",
+    "backoffice",
 ]
 
 MIDDLEWARE = [
@@ -94,7 +96,9 @@ TEMPLATES = [
 ]
 
 LANGUAGE_CODE = "en-us"
+# Stored and exchanged times stay UTC; the back office shows them in the clinic's zone.
 TIME_ZONE = "UTC"
+CLINIC_TIME_ZONE = env("CLINIC_TIME_ZONE", default="Asia/Kolkata")
 USE_I18N = True
 USE_TZ = True
 

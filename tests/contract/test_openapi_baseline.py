@@ -7,11 +7,12 @@ errors and pagination were defined once in `amrutam/common/contract/`, then rege
 only for deliberate contract changes, each named in its commit: the MFA endpoints and the
 login's `oneOf`, the webhook admin API and the `broker` check of `/ready`, the
 validation rules of every single value (patterns, formats, lengths, list sizes, unknown
-fields) and the `encryption` check of `/ready`. Regenerate it only for such a change.
-Both schemas are compared with every `$ref` resolved, so the names of components (the
-three former copies of the pagination object) do not matter, only what a client
-receives. Two differences are normalised, both where the old schema held several
-spellings of one body:
+fields), the `encryption` check of `/ready`, and a consultation's optional
+`withheldFields` (health fields withheld from an admin without the view-PHI permission).
+Regenerate it only for such a change. Both schemas are compared with every `$ref`
+resolved, so the names of components (the three former copies of the pagination object)
+do not matter, only what a client receives. Two differences are normalised, both where
+the old schema held several spellings of one body:
 
 - every error answer is the one error envelope: it is compared by its keys and required
   keys. The old schema had five spellings of it (the shared `ApiError` and one copy per
