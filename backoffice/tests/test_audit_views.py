@@ -16,6 +16,7 @@ from audit.models import AuditEntry
 from audit.services import audit_event
 from backoffice.roles import AUDITOR, CLINICIAN
 from consultations.selectors import consultation_record_read
+from tests.backoffice import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ REPORT = "/admin/audit/access-report/"
 
 def _browser(user: Any) -> Client:
     client = Client()
-    client.force_login(user)
+    staff_login(client, user)
     return client
 
 

@@ -17,6 +17,7 @@ from audit.models import AuditEntry
 from backoffice.roles import CLINIC_ADMIN, FRONT_DESK
 from consultations.models import Consultation, ConsultationStatus
 from doctors.tests.factories import DoctorProfileFactory
+from tests.backoffice import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ HOME = "/admin/"
 
 def _browser(user: Any, **kwargs: Any) -> Client:
     client = Client(**kwargs)
-    client.force_login(user)
+    staff_login(client, user)
     return client
 
 

@@ -12,6 +12,7 @@ from amrutam.common.display import clock, doctor_name, languages, money, weekday
 from backoffice.checks import clinic_time_zone_check
 from backoffice.roles import CLINIC_ADMIN
 from doctors.models import ScheduleRule
+from tests.backoffice import staff_login
 
 
 @pytest.mark.parametrize(
@@ -48,7 +49,7 @@ def test_an_unknown_clinic_time_zone_fails_the_start_up_check():
 def test_the_consultation_list_shows_names_and_clinic_time(staff, consultation_at):
     consultation = consultation_at(1, 9, reason="x")
     browser = Client()
-    browser.force_login(staff(CLINIC_ADMIN))
+    staff_login(browser, staff(CLINIC_ADMIN))
 
     html = browser.get("/admin/consultations/consultation/").content.decode()
 
@@ -63,7 +64,7 @@ def test_the_consultation_list_shows_names_and_clinic_time(staff, consultation_a
 def test_the_clinic_time_zone_is_a_setting(staff, consultation_at):
     consultation = consultation_at(1, 9)
     browser = Client()
-    browser.force_login(staff(CLINIC_ADMIN))
+    staff_login(browser, staff(CLINIC_ADMIN))
 
     html = browser.get("/admin/consultations/consultation/").content.decode()
 
@@ -76,7 +77,7 @@ def test_the_clinic_time_zone_is_a_setting(staff, consultation_at):
 def test_the_doctor_page_reads_like_a_profile(staff, doctor):
     ScheduleRule.objects.create(doctor=doctor, weekday=0, start_minute=540, end_minute=780)
     browser = Client()
-    browser.force_login(staff(CLINIC_ADMIN))
+    staff_login(browser, staff(CLINIC_ADMIN))
 
     html = browser.get(f"/admin/doctors/doctorprofile/{doctor.pk}/change/").content.decode()
 
@@ -93,7 +94,7 @@ def test_the_patient_profile_is_titled_by_name_and_offers_no_save(staff, patient
 
     profile, _ = PatientProfile.objects.get_or_create(user=patient)
     browser = Client()
-    browser.force_login(staff(CLINIC_ADMIN))
+    staff_login(browser, staff(CLINIC_ADMIN))
 
     url = f"/admin/accounts/patientprofile/{profile.pk}/change/"
     html = browser.get(url).content.decode()

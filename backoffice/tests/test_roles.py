@@ -9,6 +9,7 @@ from django.test import Client
 
 from audit.models import AuditEntry, EntryKind
 from backoffice.roles import AUDITOR, CLINIC_ADMIN, CLINICIAN, FRONT_DESK
+from tests.backoffice import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ SENTINEL = "SENTINEL-reason-7731"
 
 def _browser(user: Any) -> Client:
     client = Client()
-    client.force_login(user)
+    staff_login(client, user)
     return client
 
 
