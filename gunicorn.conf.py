@@ -74,8 +74,12 @@ def _refuse_wrong_encryption_key():
     A wrong key would otherwise serve every request that reads PHI a 503. Run in a
     process of its own, so the master loads no Django and holds no database connection
     when it forks. A database that cannot be read yet does not stop the start: the
-    service waits for it (and `/ready` says so).
+    service waits for it (and `/ready` says so). Production settings only: a local or
+    test server starts without the extra process.
     """
+    settings_module = os.environ.get("DJANGO_SETTINGS_MODULE", "amrutam.settings.production")
+    if settings_module != "amrutam.settings.production":
+        return
     # Fixed arguments, no shell.
     done = subprocess.run(  # noqa: S603  # nosec B603
         [sys.executable, os.path.join(HERE, "manage.py"), "check_encryption_keys"],
