@@ -1,6 +1,7 @@
-"""Clinic analytics for administrators: consultations booked in a window, in two queries.
+"""Clinic analytics for administrators: consultations booked in a window (two queries)
+and the revenue of payments made in it (one).
 
-`audit` imports no other app: the consultation model is looked up by its label.
+`audit` imports no other app: the consultation and payment models are looked up by label.
 """
 
 from __future__ import annotations
@@ -9,10 +10,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.apps import apps
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 
 CONSULTATION = "consultations.Consultation"
+PAYMENT = "payments.Payment"
+# Payments that took money (less what was refunded of them).
+CAPTURED = ("PAID", "REFUND_PENDING", "REFUNDED")
 CANCELLED, NO_SHOW = "CANCELLED", "NO_SHOW"
 # Consultations that reached their time: the patient either came or did not.
 ATTENDED = ("ACTIVE", "COMPLETED")
@@ -26,6 +30,24 @@ class Analytics:
     bookings_per_day: list[tuple[dt.date, int]]
     cancellation_rate: float
     no_show_rate: float
+    revenue: Revenue
+
+
+@dataclass(frozen=True)
+class Revenue:
+    """Paise paid in the window (by payment time), and refunded of those payments."""
+
+    currency: str
+    paid: int
+    refunded: int
+
+
+def _revenue(since: dt.datetime, until: dt.datetime) -> Revenue:
+    model = apps.get_model(PAYMENT)
+    totals = model.objects.filter(
+        status__in=CAPTURED, paid_at__gte=since, paid_at__lt=until
+    ).aggregate(paid=Sum("amount"), refunded=Sum("refunded_amount"))
+    return Revenue(currency="INR", paid=totals["paid"] or 0, refunded=totals["refunded"] or 0)
 
 
 def _rate(part: int, whole: int) -> float:
@@ -65,4 +87,5 @@ def consultation_analytics(*, since: dt.datetime, until: dt.datetime) -> Analyti
         bookings_per_day=[(day, per_day.get(day, 0)) for day in days],
         cancellation_rate=_rate(by_status.get(CANCELLED, 0), totals["total"]),
         no_show_rate=_rate(by_status.get(NO_SHOW, 0), reached),
+        revenue=_revenue(since, until),
     )

@@ -67,6 +67,10 @@ def server_env() -> dict[str, str]:
         JWT_SECRET=secrets.token_urlsafe(48),
         ENCRYPTION_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         ALLOWED_HOSTS="127.0.0.1,localhost",
+        PAYMENT_GATEWAY="sandbox",
+        RAZORPAY_KEY_ID="rzp_test_local",
+        RAZORPAY_KEY_SECRET=secrets.token_hex(16),
+        RAZORPAY_WEBHOOK_SECRET=secrets.token_hex(16),
         SECURE_TLS="false",
         RATELIMIT_ENABLE="false",  # for this run only: 200 patients book thousands of times
         JWT_ACCESS_MINUTES="120",

@@ -11,10 +11,12 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from amrutam.common.exceptions import ApplicationError
 from doctors.models import DoctorProfile
+from payments.serializers import rupees
 
 from .models import Consultation
 from .selectors import consultation_record_read
@@ -29,6 +31,7 @@ BASE_FIELDS = (
     "doctor",
     "slot",
     "meeting_link",
+    "payment_panel",
     "cancelled_by",
     "cancelled_at",
     "started_at",
@@ -76,7 +79,7 @@ class ConsultationAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .select_related("patient", "doctor__user", "slot", "notes", "prescription")
+            .select_related("patient", "doctor__user", "slot", "notes", "prescription", "payment")
         )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -114,6 +117,24 @@ class ConsultationAdmin(admin.ModelAdmin):
     @admin.display(description="starts", ordering="slot__start_time")
     def start_time(self, obj: Consultation) -> Any:
         return obj.slot.start_time
+
+    @admin.display(description="payment")
+    def payment_panel(self, obj: Consultation) -> str:
+        payment = getattr(obj, "payment", None)
+        if payment is None:
+            return "Not required (free consultation)"
+        link = reverse("admin:payments_payment_change", args=[payment.pk])
+        return format_html(
+            '<a href="{}">{}</a>: {} {}, refunded {}; order {}, payment {}; hold until {}',
+            link,
+            payment.status,
+            rupees(payment.amount),
+            payment.currency,
+            rupees(payment.refunded_amount),
+            payment.gateway_order_id or "-",
+            payment.gateway_payment_id or "-",
+            payment.expires_at,
+        )
 
     @admin.display(description="clinical notes")
     def clinical_notes(self, obj: Consultation) -> str:

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from amrutam.common.contract.window import WindowSerializer
+from payments.serializers import NOT_REQUIRED, PaymentOutputSerializer, payment_of
 
 from .models import CLINICAL_STATUSES, Consultation, ConsultationStatus
 
@@ -137,6 +138,22 @@ class ConsultationListItemSerializer(serializers.Serializer):
     cancelledBy = serializers.UUIDField(source="cancelled_by_id", allow_null=True)
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
+    paymentStatus = serializers.SerializerMethodField()
+    payment = serializers.SerializerMethodField()
+
+    @extend_schema_field(
+        serializers.ChoiceField(
+            choices=[NOT_REQUIRED, *PaymentOutputSerializer().fields["status"].choices]
+        )
+    )
+    def get_paymentStatus(self, obj: Consultation) -> str:
+        payment = payment_of(obj)
+        return NOT_REQUIRED if payment is None else payment.status
+
+    @extend_schema_field(PaymentOutputSerializer(allow_null=True))
+    def get_payment(self, obj: Consultation) -> dict[str, Any] | None:
+        payment = payment_of(obj)
+        return None if payment is None else PaymentOutputSerializer(payment).data
 
 
 class ConsultationOutputSerializer(ConsultationListItemSerializer):

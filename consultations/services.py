@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import secrets
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from amrutam.common.metrics import BOOKING_CONFLICTS, BOOKINGS
 from audit.services import audit_event, tracked_update
 from doctors.cache import invalidate_availability
 from doctors.models import AvailabilitySlot, DoctorProfile, SlotStatus
+from payments.services import payment_hold_open, payment_hold_release_expired, payment_on_cancel
 
 from .errors import PrescriptionExists, SlotUnavailable
 from .integrity import is_violation_of
@@ -65,10 +67,11 @@ def _unavailable(message: str) -> SlotUnavailable:
 @dataclass(frozen=True)
 class LockedSlot:
     """A slot read under its row lock, and whether its doctor takes bookings (verified,
-    account active), read in the same statement."""
+    account active) and the doctor's fee, read in the same statement."""
 
     slot: AvailabilitySlot
     doctor_bookable: bool
+    fee: Decimal
 
 
 def _require_bookable(locked: LockedSlot, *, now: dt.datetime) -> None:
@@ -92,7 +95,8 @@ def _lock_slots_statement(vendor: str, count: int) -> tuple[str, tuple[list[Any]
     lock = " FOR UPDATE OF s" if connection.features.has_select_for_update_of else ""
     # Only names from the models' metadata are formatted in; the ids are parameters.
     sql = (
-        f"SELECT {columns}, d.{quote('is_verified')} AND u.{quote('is_active')} "  # noqa: S608  # nosec B608
+        f"SELECT {columns}, d.{quote('consultation_fee')}, "  # noqa: S608  # nosec B608
+        f"d.{quote('is_verified')} AND u.{quote('is_active')} "
         f"FROM {quote(slot.db_table)} s "
         f"JOIN {quote(doctor.db_table)} d ON d.{quote(doctor.pk.column)} = s.{quote('doctor_id')} "
         f"JOIN {quote(user.db_table)} u ON u.{quote(user.pk.column)} = d.{quote('user_id')} "
@@ -123,12 +127,14 @@ def _lock_slots(slot_ids: list[Any]) -> dict[Any, LockedSlot]:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     locked: dict[Any, LockedSlot] = {}
-    for *values, bookable in rows:
+    for *values, fee, bookable in rows:
         for index, field in enumerate(AvailabilitySlot._meta.concrete_fields):
             for convert in converters[index]:
                 values[index] = convert(values[index], field, connection)
         slot = AvailabilitySlot.from_db(connection.alias, _SLOT_FIELDS, values)
-        locked[slot.pk] = LockedSlot(slot=slot, doctor_bookable=bool(bookable))
+        locked[slot.pk] = LockedSlot(
+            slot=slot, doctor_bookable=bool(bookable), fee=Decimal(str(fee or 0))
+        )
     return locked
 
 
@@ -173,6 +179,9 @@ def consultation_book(
             if not DoctorProfile.objects.filter(pk=doctor_id).exists():
                 raise NotFound("No such doctor.")
             raise _unavailable("This slot belongs to another doctor.")
+        if slot.status == SlotStatus.BOOKED:
+            # An unpaid hold past its time never blocks a booking, job or no job.
+            payment_hold_release_expired(slot=slot, actor=patient)
         # The clock is read after the lock: a wait behind other bookings counts.
         _require_bookable(locked, now=timezone.now())
 
@@ -188,6 +197,7 @@ def consultation_book(
         _field_checks(consultation)
         _save_on_slot(consultation, force_insert=True)
         _set_slot_status(slot, SlotStatus.BOOKED)
+        payment_hold_open(consultation=consultation, fee=locked.fee, actor=patient)
         audit_event(
             action="consultation.booked",
             object_type="consultation",
@@ -268,6 +278,7 @@ def consultation_cancel(
         consultation.save()
         _set_slot_status(slot, freed)
         _status_event(consultation, action="consultation.cancelled", old=old, actor=cancelled_by)
+        payment_on_cancel(consultation=consultation, actor=cancelled_by)
         invalidate_availability(consultation.doctor_id)
     return consultation
 
