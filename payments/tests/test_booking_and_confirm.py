@@ -10,7 +10,7 @@ from consultations.models import Consultation
 from doctors.models import AvailabilitySlot, SlotStatus
 from payments.models import Payment, PaymentStatus
 
-from .conftest import checkout_signature, events, new_key
+from .conftest import events, new_key
 
 pytestmark = pytest.mark.django_db
 
