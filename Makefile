@@ -53,9 +53,12 @@ fuzz: install-dev
 		doctors/tests/test_scheduling_properties.py \
 		consultations/tests/test_fingerprint_properties.py $(PYTEST_ARGS)
 
+## Lint and types: ruff, then mypy (django-stubs, DRF stubs; strict on services and
+## selectors, see pyproject.toml).
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install-dev
 	$(BIN)/ruff format .

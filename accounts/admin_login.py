@@ -31,7 +31,7 @@ def admin_login(request: HttpRequest, extra_context: dict[str, Any] | None = Non
     try:
         ratelimits.check_failures(request, limits)
     except Throttled as exc:
-        return _refused(request, status=429, retry_after=int(exc.wait or 60))
+        return _refused(request, status=429, retry_after=int(getattr(exc, "wait", None) or 60))
     except ServiceUnavailable:
         return _refused(request, status=503, retry_after=None)
     response = admin.site.login(request, extra_context)

@@ -95,3 +95,19 @@ def auth_state_changed(user_id: Any) -> None:
     except Exception:
         logger.warning("auth_state_cache_unavailable", exc_info=True)
     transaction.on_commit(lambda: _publish(user_id))
+
+
+def user_saved(
+    sender: Any, instance: Any, created: bool, update_fields: Any = None, **kwargs: Any
+) -> None:
+    """post_save of User: republish the state when a saved column is one it mirrors."""
+    # Not a business rule: the cache mirrors these columns, so whatever path saves
+    # them keeps it coherent. QuerySet.update() sends no signal; deactivate through
+    # accounts.services.user_deactivate.
+    if not created and (update_fields is None or sender.AUTH_STATE_FIELDS & set(update_fields)):
+        auth_state_changed(instance.pk)
+
+
+def user_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """post_delete of User: the cached state goes with the row."""
+    auth_state_changed(instance.pk)

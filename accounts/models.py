@@ -13,12 +13,7 @@ from django.utils import timezone
 
 from amrutam.common.fields import EncryptedDateField, EncryptedTextField, blind_index_values
 from amrutam.common.models import BaseModel
-
-
-class Role(models.TextChoices):
-    PATIENT = "PATIENT", "Patient"
-    DOCTOR = "DOCTOR", "Doctor"
-    ADMIN = "ADMIN", "Admin"
+from amrutam.common.roles import Role as Role  # the enum every app imports from here
 
 
 class UserManager(BaseUserManager["User"]):
@@ -71,6 +66,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     # The name defaults from the email, so `createsuperuser --noinput` needs only
     # DJANGO_SUPERUSER_EMAIL and DJANGO_SUPERUSER_PASSWORD.
     REQUIRED_FIELDS: ClassVar[list[str]] = []
+    # Mirrored by the authentication cache: saving any of them republishes the
+    # cached state (accounts.auth_state, connected in AccountsConfig.ready).
     AUTH_STATE_FIELDS = frozenset({"is_active", "role", "token_version"})
 
     class Meta:
@@ -84,28 +81,6 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        update_fields = kwargs.get("update_fields")
-        touches_auth = not self._state.adding and (
-            update_fields is None or bool(self.AUTH_STATE_FIELDS & set(update_fields))
-        )
-        super().save(*args, **kwargs)
-        if touches_auth:
-            # Not a business rule: the authentication cache mirrors these columns,
-            # so whatever path saves them keeps it coherent. QuerySet.update()
-            # bypasses this; deactivate through accounts.services.user_deactivate.
-            from accounts.auth_state import auth_state_changed
-
-            auth_state_changed(self.pk)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        from accounts.auth_state import auth_state_changed
-
-        pk = self.pk
-        result = super().delete(*args, **kwargs)
-        auth_state_changed(pk)
-        return result
 
     @property
     def is_patient(self) -> bool:

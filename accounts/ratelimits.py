@@ -90,11 +90,13 @@ def _usage(request: Any, limit: Limit, *, increment: bool) -> dict[str, Any] | N
         )
     except Exception:  # the counter store is down
         logger.warning("ratelimit_store_unavailable", extra={"group": limit.group}, exc_info=True)
-        return _store_down(limit)
+        _store_down(limit)
+        return None
     if usage is not None and usage["limit"] == 0 and usage["time_left"] == -1:
         # django-ratelimit's own answer when the cache returned no count.
         logger.warning("ratelimit_store_unavailable", extra={"group": limit.group})
-        return _store_down(limit)
+        _store_down(limit)
+        return None
     return usage
 
 

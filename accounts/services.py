@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
@@ -17,9 +16,11 @@ from django.db import IntegrityError, transaction
 from accounts.errors import CurrentPasswordIncorrect, EmailTaken, InvalidCredentials
 from accounts.models import PatientProfile, Role, User
 from accounts.selectors import user_get_by_email
+from accounts.signals import role_assigned
 from accounts.tokens import TokenPair, token_pair_for, token_revoke, tokens_revoke_all
 from amrutam.common.exceptions import PermissionDenied, ValidationFailed
 from amrutam.common.metrics import LOGIN_FAILURES
+from amrutam.common.typing import Actor
 from audit.services import audit_event
 
 UNSET: Any = object()
@@ -52,13 +53,9 @@ def _password_errors(password: str, user: User, field: str) -> None:
 def _ensure_role_profile(user: User) -> None:
     if user.role == Role.PATIENT:
         PatientProfile.objects.get_or_create(user=user)
-    elif user.role == Role.DOCTOR:
-        # Looked up by name: doctors depends on accounts, never the other way round.
-        doctor_profile = apps.get_model("doctors", "DoctorProfile")
-        if not doctor_profile.objects.filter(user=user).exists():
-            profile = doctor_profile(user=user, is_verified=False)
-            profile.full_clean()
-            profile.save()
+    # Other roles' profiles belong to the apps above accounts, which listen for this
+    # (doctors creates the DoctorProfile); it runs in the caller's transaction.
+    role_assigned.send(sender=User, user=user)
 
 
 def user_register(*, email: str, password: str, name: str, role: str = Role.PATIENT) -> User:
@@ -125,7 +122,7 @@ def user_login(*, email: str, password: str) -> LoginResult:
     return LoginResult(user=user, tokens=tokens)
 
 
-def user_logout(*, user: Any, refresh_token: str) -> None:
+def user_logout(*, user: User, refresh_token: str) -> None:
     """Revoke the caller's refresh token. Raises ValidationFailed if it is not theirs."""
     with transaction.atomic():
         token_revoke(raw=refresh_token, user=user)
@@ -138,7 +135,7 @@ def _revoke_everything(user: User) -> None:
     tokens_revoke_all(user=user)
 
 
-def user_password_change(*, user: Any, current_password: str, new_password: str) -> None:
+def user_password_change(*, user: User, current_password: str, new_password: str) -> None:
     """Set a new password after checking the current one; revoke every token of the user.
 
     Raises CurrentPasswordIncorrect, or ValidationFailed for a weak new password.
@@ -156,7 +153,7 @@ def user_password_change(*, user: Any, current_password: str, new_password: str)
         )
 
 
-def user_password_set(*, user: User, password: str | None, changed_by: Any) -> User:
+def user_password_set(*, user: User, password: str | None, changed_by: Actor | None) -> User:
     """Set (or, with None, disable) `user`'s password on an operator's behalf; revoke tokens."""
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
@@ -175,7 +172,7 @@ def user_password_set(*, user: User, password: str | None, changed_by: Any) -> U
     return locked
 
 
-def user_deactivate(*, user: User, deactivated_by: Any) -> User:
+def user_deactivate(*, user: User, deactivated_by: Actor | None) -> User:
     """Deactivate `user`: every token they hold fails from the next request on."""
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
@@ -190,7 +187,7 @@ def user_deactivate(*, user: User, deactivated_by: Any) -> User:
     return locked
 
 
-def user_reactivate(*, user: User, reactivated_by: Any) -> User:
+def user_reactivate(*, user: User, reactivated_by: Actor | None) -> User:
     """Let a deactivated user log in again (tokens from before stay revoked)."""
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
@@ -204,7 +201,7 @@ def user_reactivate(*, user: User, reactivated_by: Any) -> User:
     return locked
 
 
-def user_admin_save(*, user: User, changed_fields: list[str], changed_by: Any) -> User:
+def user_admin_save(*, user: User, changed_fields: list[str], changed_by: Actor | None) -> User:
     """Save a user created or edited in the back office.
 
     A new user gets its role's profile; deactivation or a role change ends the
@@ -250,7 +247,7 @@ def user_admin_save(*, user: User, changed_fields: list[str], changed_by: Any) -
     return user
 
 
-def user_update_me(*, user: Any, name: str = UNSET, profile: dict[str, Any] | None = None) -> User:
+def user_update_me(*, user: User, name: str = UNSET, profile: dict[str, Any] | None = None) -> User:
     """Change the caller's name and/or the fields of their health profile named in `profile`.
 
     Raises ValidationFailed if a non-patient sends a profile.
@@ -272,7 +269,7 @@ def user_update_me(*, user: Any, name: str = UNSET, profile: dict[str, Any] | No
     return locked
 
 
-def _profile_update(user: User, values: dict[str, Any], *, updated_by: Any) -> None:
+def _profile_update(user: User, values: dict[str, Any], *, updated_by: Actor | None) -> None:
     profile, _ = PatientProfile.objects.get_or_create(user=user)
     changed = sorted(f for f, v in values.items() if getattr(profile, f) != v)
     if not changed:

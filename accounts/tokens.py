@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -22,6 +22,9 @@ from rest_framework_simplejwt.exceptions import (
 )
 from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+if TYPE_CHECKING:
+    from accounts.models import User
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
@@ -42,20 +45,20 @@ def _fingerprint(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _claim_user(token: Any, user: Any) -> None:
+def _claim_user(token: Any, user: User) -> None:
     token["sub"] = str(user.pk)
     token[ROLE_CLAIM] = user.role
     token[VERSION_CLAIM] = user.token_version
 
 
-def access_token_for(user: Any) -> str:
+def access_token_for(user: User) -> str:
     """A signed access token for `user` (records nothing)."""
     token = AccessToken()
     _claim_user(token, user)
     return str(token)
 
 
-def token_pair_for(user: Any) -> TokenPair:
+def token_pair_for(user: User) -> TokenPair:
     """A new access + refresh token pair for `user`; the refresh token is recorded."""
     refresh = RefreshToken()
     _claim_user(refresh, user)
@@ -112,14 +115,14 @@ def token_refresh(*, raw: str) -> TokenPair:
         return token_pair_for(user)
 
 
-def token_revoke(*, raw: str, user: Any) -> bool:
+def token_revoke(*, raw: str, user: User) -> bool:
     """Revoke `user`'s refresh token `raw`; False if it had already expired or been revoked.
 
     Raises ValidationFailed if `raw` is not a refresh token this service issued to `user`.
     """
     invalid = ValidationFailed(errors={"refreshToken": ["Invalid refresh token."]})
     try:
-        payload = token_backend.decode(raw, verify=True)
+        payload = token_backend.decode(raw, verify=True)  # type: ignore[arg-type]  # stubs: Token
     except TokenBackendExpiredToken:
         return False  # signed by us and already useless: nothing left to revoke
     except TokenBackendError as exc:
@@ -133,7 +136,7 @@ def token_revoke(*, raw: str, user: Any) -> bool:
     return created
 
 
-def tokens_revoke_all(*, user: Any) -> int:
+def tokens_revoke_all(*, user: User) -> int:
     """Revoke every unexpired refresh token of `user`; returns how many were live."""
     live = OutstandingToken.objects.filter(
         user_id=user.pk, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True

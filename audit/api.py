@@ -1,4 +1,4 @@
-"""HTTP endpoints: the audit log (admins), clinic analytics (admins), own access report."""
+"""HTTP endpoints: the audit log (admins) and the own access report."""
 
 from __future__ import annotations
 
@@ -7,17 +7,13 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from amrutam.common.contract.envelope import success
 from amrutam.common.drf.validation import validated
+from amrutam.common.permissions import IsAdmin as IsClinicAdmin
 
 from . import openapi as doc
-from .analytics import consultation_analytics
-from .permissions import IsClinicAdmin
 from .selectors import access_log_list, audit_entry_list
 from .serializers import (
     AccessLogOutputSerializer,
-    AnalyticsFilterSerializer,
-    AnalyticsOutputSerializer,
     AuditLogFilterSerializer,
     AuditLogOutputSerializer,
 )
@@ -40,17 +36,6 @@ class AuditLogListApi(GenericAPIView):
         )
         page = self.paginate_queryset(entries)
         return self.get_paginated_response(AuditLogOutputSerializer(page, many=True).data)
-
-
-class AnalyticsApi(GenericAPIView):
-    permission_classes = [IsAuthenticated, IsClinicAdmin]
-    pagination_class = None
-
-    @doc.analytics
-    def get(self, request: Request) -> Response:
-        params = validated(AnalyticsFilterSerializer, request.query_params)
-        analytics = consultation_analytics(since=params["since"], until=params["until"])
-        return success(AnalyticsOutputSerializer(analytics).data)
 
 
 class MyAccessLogApi(GenericAPIView):

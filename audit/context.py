@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from amrutam.common.typing import Actor as ActingUser
+
 SYSTEM = "system"
 ANONYMOUS = "anonymous"
 
@@ -53,14 +55,14 @@ def reset(token: contextvars.Token[AuditContext]) -> None:
     _current.reset(token)
 
 
-def bind_user(user: Any) -> None:
+def bind_user(user: ActingUser | None) -> None:
     """Name `user` as the actor of what follows (called once the JWT is verified)."""
     if user is not None and getattr(user, "is_authenticated", False):
         bind(actor_id=str(user.pk), actor_role=getattr(user, "role", None))
 
 
 @contextmanager
-def audit_actor(*, label: str, user: Any = None) -> Iterator[None]:
+def audit_actor(*, label: str, user: ActingUser | None = None) -> Iterator[None]:
     """Run a block (a management command, a task) under an explicit actor."""
     token = bind(
         actor_label=label,

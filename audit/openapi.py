@@ -1,4 +1,4 @@
-"""The OpenAPI declarations of the audit, analytics and access-log endpoints (audit/api.py)."""
+"""The OpenAPI declarations of the audit and access-log endpoints (audit/api.py)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from amrutam.common.contract.openapi import (
     FROM_TO_PARAMETERS,
     PAGE_PARAMETERS,
-    envelope,
     error_responses,
     page_envelope,
 )
 
 from .serializers import (
     AccessLogOutputSerializer,
-    AnalyticsOutputSerializer,
     AuditLogOutputSerializer,
 )
 
@@ -47,22 +45,6 @@ audit_log_list = extend_schema(
         **ERRORS,
     },
     tags=["audit"],
-)
-
-analytics = extend_schema(
-    operation_id="admin_analytics",
-    summary="Consultations booked in a window: by status, per day, rates",
-    description=(
-        "Counts consultations booked (created) in the window, default the last 30 "
-        "days, at most 366. `cancellationRate` = cancelled / booked; `noShowRate` = "
-        "no-shows / consultations that reached their time (active, completed or "
-        "no-show); `activeDoctors` = doctors with at least one booking in the "
-        "window; days are UTC days. `revenue`: amounts (decimal strings) of payments "
-        "made in the window (by payment time): `paid` in total, `refunded` of those."
-    ),
-    parameters=FROM_TO_PARAMETERS,
-    responses={200: envelope("AnalyticsEnvelope", AnalyticsOutputSerializer()), **ERRORS},
-    tags=["admin"],
 )
 
 my_access_log = extend_schema(

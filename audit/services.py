@@ -12,10 +12,15 @@ from auditlog.diff import model_instance_diff
 from django.conf import settings
 from django.db import models
 
+from amrutam.common.typing import Actor
+
 from . import chain
 from .context import current, resolve_actor
 from .models import AuditEntry, EntryKind
 from .naming import type_name
+
+# A name ("consultation"), or a model class or instance, named as `naming.type_name` does.
+ObjectType = str | type[models.Model] | models.Model
 
 
 def _id_text(value: Any) -> str:
@@ -28,11 +33,11 @@ def entry_append(
     *,
     kind: str,
     action: str,
-    object_type: Any,
+    object_type: ObjectType,
     object_id: Any,
     changes: dict[str, Any] | None = None,
     subject_id: Any = None,
-    actor: Any = None,
+    actor: Actor | str | None = None,
     ip: str | None = None,
     request_id: str | None = None,
     logentry_id: int | None = None,
@@ -62,10 +67,10 @@ def entry_append(
 def audit_event(
     *,
     action: str,
-    object_type: str,
+    object_type: ObjectType,
     object_id: Any,
     changes: dict[str, Any] | None = None,
-    actor: Any = None,
+    actor: Actor | str | None = None,
 ) -> AuditEntry:
     """Append business event `action` (e.g. "consultation.booked") to the audit trail.
 
@@ -86,10 +91,10 @@ def audit_event(
 def phi_access_record(
     *,
     action: str,
-    object_type: str,
+    object_type: ObjectType,
     object_id: Any,
     subject_id: Any,
-    actor: Any = None,
+    actor: Actor | str | None = None,
 ) -> AuditEntry:
     """Record that `actor` read PHI of patient `subject_id` (e.g. "consultation.viewed")."""
     return entry_append(
@@ -116,7 +121,7 @@ def tracked_update(
         old,
         instance,
         fields_to_check=update_fields,
-        use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES,
+        use_json_for_changes=getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False),
     )
     log_entry = get_logentry_model()
     if changes:

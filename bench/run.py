@@ -11,14 +11,11 @@ Prints a table of medians and writes every figure to bench/results/<stamp>.json.
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import re
 import resource
-import secrets
 import shutil
-import statistics
 import subprocess
 import sys
 import time
@@ -28,6 +25,7 @@ from pathlib import Path
 import harness
 import psycopg
 import redis
+import run_report
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -38,20 +36,11 @@ DB_NAME = os.environ.get("BENCH_DB", "amrutam_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 PORT = int(os.environ.get("BENCH_PORT", 8100))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
-WRK_THREADS = 2
+WRK_THREADS = run_report.WRK_THREADS
 PASSWORD = "Bench-Password-2025!"
-ACTIVE = ("PENDING", "ACTIVE", "COMPLETED")
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SERVER_PID: int | None = None
 
 SCENARIO_NAMES = ("health", "availability", "booking", "contention")
-# The issue's targets on a 2-core machine with wrk on the same cores (medians of 3 rounds).
-TARGETS = {
-    "health": "≥ 4000 req/s",
-    "availability": "≥ 1700 req/s, p99 ≤ 50 ms, 0 errors",
-    "booking": "≥ 500 2xx/s, p99 ≤ 60 ms, 0 errors",
-    "contention": "one 201 per slot, rest 409, 0 5xx",
-}
 
 
 def log(message: str) -> None:
@@ -59,25 +48,15 @@ def log(message: str) -> None:
 
 
 def server_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env.update(
-        DJANGO_SETTINGS_MODULE="amrutam.settings.production",
-        DATABASE_URL=f"{PG_URL}/{DB_NAME}",
-        REDIS_URL=REDIS_URL,
-        JWT_SECRET=secrets.token_urlsafe(48),
-        ENCRYPTION_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        PAYMENT_GATEWAY="sandbox",
-        RAZORPAY_KEY_ID="rzp_test_local",
-        RAZORPAY_KEY_SECRET=secrets.token_hex(16),
-        RAZORPAY_WEBHOOK_SECRET=secrets.token_hex(16),
-        SECURE_TLS="false",
+    return harness.production_env(
+        pg_url=PG_URL,
+        db_name=DB_NAME,
+        redis_url=REDIS_URL,
+        port=PORT,
+        cache_prefix="bench",
         RATELIMIT_ENABLE="false",  # for this run only: 200 patients book thousands of times
         JWT_ACCESS_MINUTES="120",
-        GUNICORN_BIND=f"127.0.0.1:{PORT}",
-        CACHE_KEY_PREFIX="bench",
     )
-    return env
 
 
 def ensure_tools() -> None:
@@ -98,12 +77,6 @@ def ensure_tools() -> None:
 
 def fresh_database() -> None:
     harness.fresh_database(PG_URL, DB_NAME, REDIS_URL)
-
-
-def manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
-    )
 
 
 def start_server(env: dict[str, str], log_file: Path) -> subprocess.Popen:
@@ -128,31 +101,9 @@ def fetch_tokens(data_dir: Path) -> None:
     (data_dir / "tokens.txt").write_text("\n".join(tokens) + "\n")
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process so far (0 if it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def _children(parent: int) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(stat[1]) == parent:
-                pids.append(int(entry.name))
-    return pids
-
-
 def cpu_snapshot(conn: psycopg.Connection | None) -> dict[str, dict[int, float]]:
     """CPU seconds so far of the gunicorn processes and of this database's backends."""
-    app = [SERVER_PID, *_children(SERVER_PID)] if SERVER_PID else []
+    app = [SERVER_PID, *harness.children(SERVER_PID)] if SERVER_PID else []
     db: list[int] = []
     if conn is not None:
         rows = conn.execute(
@@ -161,8 +112,8 @@ def cpu_snapshot(conn: psycopg.Connection | None) -> dict[str, dict[int, float]]
         ).fetchall()
         db = [row[0] for row in rows]
     return {
-        "app": {pid: _cpu_seconds(pid) for pid in app},
-        "db": {pid: _cpu_seconds(pid) for pid in db},
+        "app": {pid: harness.cpu_seconds(pid) for pid in app},
+        "db": {pid: harness.cpu_seconds(pid) for pid in db},
     }
 
 
@@ -266,20 +217,11 @@ def settle(conn: psycopg.Connection, timeout: float = 15.0) -> None:
         time.sleep(0.2)
 
 
-def double_bookings(conn: psycopg.Connection) -> int:
-    row = conn.execute(
-        "SELECT count(*) FROM (SELECT slot_id FROM consultations_consultation "
-        "WHERE status = ANY(%s) GROUP BY slot_id HAVING count(*) > 1) AS dup",
-        (list(ACTIVE),),
-    ).fetchone()
-    return int(row[0])
-
-
 def active_bookings(conn: psycopg.Connection, slot_ids: list[str]) -> int:
     row = conn.execute(
         "SELECT count(*) FROM consultations_consultation WHERE status = ANY(%s) "
         "AND slot_id = ANY(%s::uuid[])",
-        (list(ACTIVE), slot_ids),
+        (list(harness.ACTIVE), slot_ids),
     ).fetchone()
     return int(row[0])
 
@@ -317,27 +259,10 @@ def pgbench_ceiling(env: dict[str, str]) -> float | None:
 def prepare(env: dict[str, str], data_dir: Path) -> None:
     log(f"fresh database {DB_NAME}, Redis {REDIS_URL}")
     fresh_database()
-    manage(env, "migrate", "--noinput")
+    harness.manage(env, "migrate", "--noinput")
     subprocess.run(
         [PYTHON, str(BENCH / "seed_data.py"), str(data_dir)], cwd=ROOT, env=env, check=True
     )
-
-
-def load_average() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
-def cpu_pressure() -> float | None:
-    """Share of the last 10 s in which some runnable task waited for a CPU (Linux PSI).
-
-    A truer sign of other load than the load average, which also counts waiting on I/O
-    and trails by minutes.
-    """
-    try:
-        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
-    except (OSError, IndexError):
-        return None
-    return float(line.split("avg10=")[1].split()[0])
 
 
 def warm_up(data_dir: Path) -> None:
@@ -352,8 +277,8 @@ def run_round(conn: psycopg.Connection, data_dir: Path, round_no: int, only: lis
     reset_bookings(conn)
     figures: dict[str, dict] = {}
     for name in only:
-        before = load_average()
-        pressure = cpu_pressure()
+        before = harness.load_average()
+        pressure = harness.cpu_pressure()
         if name == "health":
             result = wrk("health", 32, 10, "health.lua", conn=conn)
         elif name == "availability":
@@ -391,7 +316,7 @@ def run_round(conn: psycopg.Connection, data_dir: Path, round_no: int, only: lis
             result["booked_rows"] = active_bookings(conn, contended)
         result["load_before"] = before
         settle(conn)  # requests wrk left in flight finish before anything else runs
-        result["load_after"] = load_average()
+        result["load_after"] = harness.load_average()
         result["cpu_pressure_before"] = pressure
         figures[name] = result
         log(
@@ -399,7 +324,7 @@ def run_round(conn: psycopg.Connection, data_dir: Path, round_no: int, only: lis
             f"p99 {result['p99_ms']:6.1f} ms  statuses {result['statuses']}  "
             f"load {before[0]:.2f}  cpu pressure {pressure}%"
         )
-    figures["double_booked_slots"] = {"count": double_bookings(conn)}
+    figures["double_booked_slots"] = {"count": harness.double_booked_slots(conn)}
     return figures
 
 
@@ -447,9 +372,9 @@ def main() -> None:
         "label": args.label,
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "cpus": os.cpu_count(),
-        "load_at_start": load_average(),
-        "gunicorn": gunicorn_settings(env),
-        "commit": git_commit(),
+        "load_at_start": harness.load_average(),
+        "gunicorn": harness.gunicorn_settings(env),
+        "commit": harness.git_commit(),
     }
     try:
         fetch_tokens(data_dir)
@@ -471,147 +396,9 @@ def main() -> None:
         conn.close()
     finally:
         stop_server(server)
-    meta["load_at_end"] = load_average()
+    meta["load_at_end"] = harness.load_average()
     ceiling = None if args.no_pgbench else pgbench_ceiling(env)
-    report(rounds, args.only, meta, ceiling, RESULTS / f"bench-{stamp}.json")
-
-
-def gunicorn_settings(env: dict[str, str]) -> dict[str, object]:
-    """Workers and threads as gunicorn.conf.py resolves them for this environment."""
-    code = (
-        "import runpy, json; c = runpy.run_path('gunicorn.conf.py'); "
-        "print(json.dumps({k: c[k] for k in ('workers', 'threads', 'worker_class')}))"
-    )
-    out = subprocess.run(
-        [PYTHON, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    )
-    return json.loads(out.stdout)
-
-
-def git_commit() -> str | None:
-    out = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    )
-    if out.returncode != 0:
-        return None
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    return out.stdout.strip() + ("+changes" if dirty else "")
-
-
-def median(rounds: list[dict], scenario: str, field: str) -> float:
-    return statistics.median(r[scenario][field] for r in rounds)
-
-
-def contention_ok(figures: dict) -> bool:
-    """Exactly one 201 per contended slot, one active row per slot, every other answer 409."""
-    f = figures["contention"]
-    return (
-        f["statuses"].get("201", 0) == f["slots"] == f["booked_rows"]
-        and all(status in ("201", "409") for status in f["statuses"])
-        and f["socket_errors"] == 0
-    )
-
-
-def target_met(name: str, f: dict, rounds: list[dict]) -> bool:
-    errors = f["non_2xx"] + f["socket_errors"]
-    if name == "health":
-        return f["rps"] >= 4000 and errors == 0
-    if name == "availability":
-        return f["rps"] >= 1700 and f["p99_ms"] <= 50 and errors == 0
-    if name == "booking":
-        return f["ok_per_s"] >= 500 and f["p99_ms"] <= 60 and errors == 0
-    return all(contention_ok(r) for r in rounds)
-
-
-def cpu_text(cpu: dict[str, float]) -> str:
-    return f"{cpu['app']:.2f}+{cpu['db']:.2f}+{cpu['wrk']:.2f}"
-
-
-def report(
-    rounds: list[dict], names: list[str], meta: dict, ceiling: float | None, path: Path
-) -> None:
-    summary = {
-        name: {
-            field: median(rounds, name, field)
-            for field in ("rps", "ok_per_s", "p50_ms", "p99_ms", "non_2xx", "socket_errors")
-        }
-        for name in names
-    }
-    for name in names:
-        summary[name]["cpu_ms_per_request"] = {
-            part: statistics.median(r[name]["cpu_ms_per_request"][part] for r in rounds)
-            for part in ("app", "db", "wrk")
-        }
-    five_xx = {
-        name: max(
-            sum(n for status, n in r[name]["statuses"].items() if status.startswith("5"))
-            for r in rounds
-        )
-        for name in names
-    }
-    race_ok = all(contention_ok(r) for r in rounds) if "contention" in names else None
-    double = max(r["double_booked_slots"]["count"] for r in rounds)
-    bookings = summary["booking"]["ok_per_s"] if "booking" in names else None
-    fraction = bookings / ceiling if ceiling and bookings else None
-    met = {name: target_met(name, summary[name], rounds) for name in names}
-    document = {
-        "meta": meta,
-        "rounds": rounds,
-        "medians": summary,
-        "max_5xx_in_a_round": five_xx,
-        "targets": {name: {"target": TARGETS[name], "met": met[name]} for name in names},
-        "pgbench_booking_tps": ceiling,
-        "booking_fraction_of_pgbench": fraction,
-        "contention_exactly_one_per_slot": race_ok,
-        "double_booked_slots": double,
-    }
-    path.write_text(json.dumps(document, indent=2))
-    gunicorn = meta["gunicorn"]
-    print()
-    print(
-        f"gunicorn {gunicorn['worker_class']} {gunicorn['workers']} workers x "
-        f"{gunicorn['threads']} threads, {meta['cpus']} CPUs, wrk {WRK_THREADS} threads on the "
-        f"same machine; load average at start {meta['load_at_start']}, at end "
-        f"{meta['load_at_end']}"
-    )
-    print(
-        f"{'scenario':14s}{'conns':>6s}{'req/s':>9s}{'2xx/s':>9s}{'p50 ms':>8s}{'p99 ms':>8s}"
-        f"{'non-2xx':>9s}{'5xx':>6s}{'sockerr':>8s}  {'CPU ms/req app+db+wrk':23s}"
-        f"{'target':38s}{'met':>4s}"
-    )
-    connections = {"health": 32, "availability": 32, "booking": 16, "contention": 64}
-    for name, f in summary.items():
-        print(
-            f"{name:14s}{connections[name]:6d}{f['rps']:9.0f}{f['ok_per_s']:9.0f}"
-            f"{f['p50_ms']:8.1f}{f['p99_ms']:8.1f}{f['non_2xx']:9.0f}{five_xx[name]:6d}"
-            f"{f['socket_errors']:8.0f}  {cpu_text(f['cpu_ms_per_request']):23s}"
-            f"{TARGETS[name]:38s}{'yes' if met[name] else 'NO':>4s}"
-        )
-    print(
-        f"\nmedians of {len(rounds)} rounds (5xx: the worst round); load average per scenario "
-        f"is in the JSON.\nCPU ms/req: CPU time of gunicorn, of this database's PostgreSQL "
-        f"backends and of wrk per request; {meta['cpus']} cores / their sum bounds req/s, "
-        "whatever else the machine runs."
-    )
-    if race_ok is not None:
-        print(
-            "contention: exactly one 201 per slot, one active consultation per slot, only 409 "
-            f"otherwise: {'yes' if race_ok else 'NO'}"
-        )
-    print(f"slots with two active consultations (SQL, after every round): {double}")
-    if ceiling:
-        line = f"pgbench, the booking transaction's SQL alone: {ceiling:.0f} bookings/s"
-        if fraction is not None:
-            line += f"; bookings/s through the API are {fraction:.0%} of it"
-        print(line)
-    print(f"results: {path.relative_to(ROOT)}")
-    if double or race_ok is False:
-        sys.exit(1)
+    run_report.report(rounds, args.only, meta, ceiling, RESULTS / f"bench-{stamp}.json")
 
 
 if __name__ == "__main__":

@@ -25,13 +25,11 @@ the end, and a verdict. Exits 1 when a bound is exceeded:
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import math
 import os
 import random
-import secrets
 import subprocess
 import sys
 import threading
@@ -43,39 +41,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import harness
-
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
-PYTHON = sys.executable
-
-PG_URL = os.environ.get("SOAK_PG_URL", "postgres://postgres@127.0.0.1:5432")
-DB_NAME = os.environ.get("SOAK_DB", "amrutam_soak")
-REDIS_URL = os.environ.get("SOAK_REDIS_URL", "redis://127.0.0.1:6379/10")
-PORT = int(os.environ.get("SOAK_PORT", 8200))
-SECONDS = int(os.environ.get("SOAK_SECONDS", 600))
-WARMUP = int(os.environ.get("SOAK_WARMUP_SECONDS", min(60, max(10, SECONDS // 10))))
-SAMPLE_EVERY = int(os.environ.get("SOAK_SAMPLE_SECONDS", max(5, min(30, SECONDS // 20))))
-WORKERS = int(os.environ.get("SOAK_WORKERS", 4))
-THREADS = int(os.environ.get("SOAK_THREADS", 4))
-CLIENTS = int(os.environ.get("SOAK_CLIENTS", 16))
-RATE = float(os.environ.get("SOAK_RATE", 100))
-MAX_ERROR_RATE = float(os.environ.get("SOAK_MAX_ERROR_RATE", 0.001))
-MAX_RSS_GROWTH_MB = float(os.environ.get("SOAK_MAX_RSS_GROWTH_MB", 25))
-MAX_DB_CONNECTIONS = WORKERS * (THREADS + 1)
-RECONNECT_EVERY = 100
-DOCTORS = 40
-PATIENTS = 200
-SLOTS_PER_DAY = 16
-PASSWORD = "Soak-Password-2025!"
-ACTIVE = ["PENDING", "ACTIVE", "COMPLETED"]
-
-# kind, share of requests, expected status
-MIX = [
-    ("availability", 0.50, 200),
-    ("directory", 0.15, 200),
-    ("my_consultations", 0.15, 200),
-    ("booking", 0.20, 201),
-]
+import soak_report
+from soak_settings import (
+    CLIENTS,
+    DB_NAME,
+    DOCTORS,
+    MIX,
+    PASSWORD,
+    PATIENTS,
+    PG_URL,
+    PORT,
+    PYTHON,
+    RATE,
+    RECONNECT_EVERY,
+    REDIS_URL,
+    RESULTS,
+    ROOT,
+    SAMPLE_EVERY,
+    SECONDS,
+    SLOTS_PER_DAY,
+    THREADS,
+    WARMUP,
+    WORKERS,
+)
 
 
 def log(message: str) -> None:
@@ -131,28 +119,19 @@ def seed(data_dir: Path, slot_count: int) -> None:
 
 
 def server_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "GUNICORN_"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="amrutam.settings.production",
-        DATABASE_URL=f"{PG_URL}/{DB_NAME}",
-        REDIS_URL=REDIS_URL,
-        CACHE_KEY_PREFIX="soak",
-        JWT_SECRET=secrets.token_urlsafe(48),
-        ENCRYPTION_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        PAYMENT_GATEWAY="sandbox",
-        RAZORPAY_KEY_ID="rzp_test_local",
-        RAZORPAY_KEY_SECRET=secrets.token_hex(16),
-        RAZORPAY_WEBHOOK_SECRET=secrets.token_hex(16),
-        SECURE_TLS="false",
+    return harness.production_env(
+        pg_url=PG_URL,
+        db_name=DB_NAME,
+        redis_url=REDIS_URL,
+        port=PORT,
+        cache_prefix="soak",
+        drop=("DJANGO_", "GUNICORN_"),
         JWT_ACCESS_MINUTES=str(SECONDS // 60 + 30),
-        GUNICORN_BIND=f"127.0.0.1:{PORT}",
         GUNICORN_WORKERS=str(WORKERS),
         GUNICORN_THREADS=str(THREADS),
         GUNICORN_MAX_REQUESTS="0",
         LOG_LEVEL="WARNING",
     )
-    return env
 
 
 def fresh_database() -> None:
@@ -162,30 +141,16 @@ def fresh_database() -> None:
 def start_server(env: dict[str, str], log_file: Path) -> subprocess.Popen:
     # Every worker up, so that RSS and connections are measured from all of them.
     return harness.start_gunicorn(
-        env, log_file, port=PORT, timeout=60, booted=lambda p: len(worker_pids(p)) == WORKERS
+        env,
+        log_file,
+        port=PORT,
+        timeout=60,
+        booted=lambda p: len(harness.worker_pids(p)) == WORKERS,
     )
 
 
 def stop_server(proc: subprocess.Popen) -> None:
     harness.stop_gunicorn(proc)
-
-
-def worker_pids(proc: subprocess.Popen) -> list[int]:
-    try:
-        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text()
-    except OSError:
-        return []
-    return sorted(int(pid) for pid in children.split())
-
-
-def rss_mb(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
 
 
 def login(email: str) -> str:
@@ -298,29 +263,16 @@ def db_connections(monitor) -> tuple[int, int]:
 
 
 def sample(run: Run, proc: subprocess.Popen, monitor, began: float) -> Sample:
-    rss = {pid: value for pid in worker_pids(proc) if (value := rss_mb(pid)) is not None}
+    rss = {
+        pid: value
+        for pid in harness.worker_pids(proc)
+        if (value := harness.rss_mb(pid)) is not None
+    }
     total, idle_tx = db_connections(monitor)
     with run.lock:
         requests = len(run.results)
         errors = sum(run.unexpected.values())
     return Sample(time.monotonic() - began, rss, total, idle_tx, requests, errors)
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
-
-
-def latency(values: list[float]) -> dict[str, float]:
-    return {
-        "count": len(values),
-        "p50_ms": percentile(values, 0.50) * 1000,
-        "p95_ms": percentile(values, 0.95) * 1000,
-        "p99_ms": percentile(values, 0.99) * 1000,
-        "max_ms": max(values) * 1000 if values else float("nan"),
-    }
 
 
 def main() -> None:
@@ -338,13 +290,7 @@ def main() -> None:
         f"{WORKERS} workers x {THREADS} threads; database {DB_NAME}, {REDIS_URL}, port {PORT}"
     )
     fresh_database()
-    subprocess.run(
-        [PYTHON, "manage.py", "migrate", "--noinput"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    harness.manage(env, "migrate", "--noinput")
     subprocess.run(
         [PYTHON, __file__, "--seed", str(data_dir), str(slot_count)], cwd=ROOT, env=env, check=True
     )
@@ -356,7 +302,7 @@ def main() -> None:
         with ThreadPoolExecutor(max_workers=2) as pool:
             tokens = list(pool.map(login, seeded["patients"]))
         run = Run(seeded["doctors"], deque(tuple(s) for s in seeded["slots"]), tokens)
-        pids_at_start = worker_pids(server)
+        pids_at_start = harness.worker_pids(server)
         monitor = psycopg.connect(f"{PG_URL}/postgres", autocommit=True)
         began = time.monotonic()
         boot = sample(run, server, monitor, began)
@@ -384,25 +330,23 @@ def main() -> None:
         run.stop.set()
         for thread in threads:
             thread.join(timeout=60)
-        pids_at_end = worker_pids(server)
+        pids_at_end = harness.worker_pids(server)
         after = sample(run, server, monitor, began)
         doubles = monitor_query_doubles(run)
         monitor.close()
     finally:
         stop_server(server)
     assert warm is not None
-    report(run, samples, boot, warm, end, after, pids_at_start, pids_at_end, doubles, stamp)
+    soak_report.report(
+        run, samples, boot, warm, end, after, pids_at_start, pids_at_end, doubles, stamp
+    )
 
 
 def monitor_query_doubles(run: Run) -> dict[str, int]:
     import psycopg
 
     with psycopg.connect(f"{PG_URL}/{DB_NAME}") as conn:
-        doubles = conn.execute(
-            "SELECT count(*) FROM (SELECT slot_id FROM consultations_consultation "
-            "WHERE status = ANY(%s) GROUP BY slot_id HAVING count(*) > 1) AS d",
-            (ACTIVE,),
-        ).fetchone()[0]
+        doubles = harness.double_booked_slots(conn)
         present = conn.execute(
             "SELECT count(*) FROM consultations_consultation WHERE id = ANY(%s::uuid[])",
             (run.booked,),
@@ -414,140 +358,6 @@ def monitor_query_doubles(run: Run) -> dict[str, int]:
         "of_those_in_database": int(present),
         "consultations_in_database": int(total),
     }
-
-
-def report(
-    run: Run,
-    samples: list[Sample],
-    boot: Sample,
-    warm: Sample,
-    end: Sample,
-    after: Sample,
-    pids_at_start: list[int],
-    pids_at_end: list[int],
-    bookings: dict[str, int],
-    stamp: str,
-) -> None:
-    measured = [r for r in run.results if r[1] >= warm.at]
-    total = len(run.results)
-    errors = sum(run.unexpected.values())
-    error_rate = errors / total if total else 1.0
-    per_kind = {kind: latency([r[2] for r in measured if r[0] == kind]) for kind, _, _ in MIX}
-    overall = latency([r[2] for r in measured])
-    duration = end.at
-    growth = {pid: end.rss[pid] - warm.rss[pid] for pid in warm.rss if pid in end.rss}
-    failures = []
-    if error_rate > MAX_ERROR_RATE:
-        failures.append(f"error rate {error_rate:.4%} > {MAX_ERROR_RATE:.4%}")
-    if pids_at_start != pids_at_end or len(growth) != WORKERS:
-        failures.append(f"workers changed: {pids_at_start} -> {pids_at_end}")
-    for pid, grown in growth.items():
-        if grown > MAX_RSS_GROWTH_MB:
-            failures.append(f"worker {pid} RSS grew {grown:.1f} MB > {MAX_RSS_GROWTH_MB} MB")
-    most_connections = max(s.db_connections for s in samples)
-    if most_connections > MAX_DB_CONNECTIONS:
-        failures.append(
-            f"{most_connections} database connections > {MAX_DB_CONNECTIONS} "
-            "(workers x (threads + 1))"
-        )
-    if after.idle_in_transaction:
-        failures.append(f"{after.idle_in_transaction} connections left idle in transaction")
-    if bookings["double_booked_slots"]:
-        failures.append(f"{bookings['double_booked_slots']} slots booked twice")
-    if bookings["of_those_in_database"] != bookings["answered_201"]:
-        failures.append("a booking answered 201 is missing from the database")
-    if run.slots_exhausted:
-        failures.append("the run ran out of slots to book (raise the seeded supply)")
-
-    document = {
-        "settings": {
-            "seconds": SECONDS,
-            "warmup_seconds": WARMUP,
-            "offered_rps": RATE,
-            "clients": CLIENTS,
-            "workers": WORKERS,
-            "threads": THREADS,
-            "mix": {k: w for k, w, _ in MIX},
-        },
-        "bounds": {
-            "max_error_rate": MAX_ERROR_RATE,
-            "max_rss_growth_mb_per_worker": MAX_RSS_GROWTH_MB,
-            "max_db_connections": MAX_DB_CONNECTIONS,
-        },
-        "requests": total,
-        "achieved_rps": total / duration if duration else 0,
-        "errors": errors,
-        "error_rate": error_rate,
-        "unexpected": dict(run.unexpected),
-        "latency_after_warmup": {"all": overall, **per_kind},
-        "rss_mb": {
-            str(pid): {
-                "boot": boot.rss.get(pid),
-                "after_warmup": warm.rss.get(pid),
-                "end": end.rss.get(pid),
-                "growth": growth.get(pid),
-            }
-            for pid in warm.rss
-        },
-        "db_connections": {
-            "boot": boot.db_connections,
-            "after_warmup": warm.db_connections,
-            "end": end.db_connections,
-            "max": most_connections,
-            "idle_in_transaction_after_stop": after.idle_in_transaction,
-        },
-        "bookings": bookings,
-        "timeline": [
-            {
-                "t": round(s.at, 1),
-                "requests": s.requests,
-                "errors": s.errors,
-                "db_connections": s.db_connections,
-                "rss_mb": list(s.rss.values()),
-            }
-            for s in samples
-        ],
-        "failures": failures,
-    }
-    path = RESULTS / f"soak-{stamp}.json"
-    path.write_text(json.dumps(document, indent=2))
-
-    print()
-    print(
-        f"{total} requests in {duration:.0f} s ({total / duration:.1f} req/s); "
-        f"errors {errors} ({error_rate:.4%}, bound {MAX_ERROR_RATE:.2%})"
-    )
-    if run.unexpected:
-        print("unexpected answers: " + ", ".join(f"{k}: {n}" for k, n in run.unexpected.items()))
-    print(f"\nlatency after the {WARMUP} s warm-up")
-    print(f"{'kind':18s}{'count':>8s}{'p50 ms':>9s}{'p95 ms':>9s}{'p99 ms':>9s}{'max ms':>9s}")
-    for kind, figures in {"all": overall, **per_kind}.items():
-        print(
-            f"{kind:18s}{figures['count']:8d}{figures['p50_ms']:9.1f}{figures['p95_ms']:9.1f}"
-            f"{figures['p99_ms']:9.1f}{figures['max_ms']:9.1f}"
-        )
-    print(f"\nRSS per worker, MB (bound: growth after warm-up <= {MAX_RSS_GROWTH_MB:.0f} MB)")
-    print(f"{'pid':>8s}{'boot':>8s}{'warm':>8s}{'end':>8s}{'growth':>8s}")
-    for pid in warm.rss:
-        print(
-            f"{pid:8d}{boot.rss.get(pid, float('nan')):8.1f}{warm.rss[pid]:8.1f}"
-            f"{end.rss.get(pid, float('nan')):8.1f}{growth.get(pid, float('nan')):8.1f}"
-        )
-    print(
-        f"\ndatabase connections (bound {MAX_DB_CONNECTIONS} = workers x (threads + 1)): boot "
-        f"{boot.db_connections}, after warm-up {warm.db_connections}, end {end.db_connections}, "
-        f"max {most_connections}; idle in transaction after stop {after.idle_in_transaction}"
-    )
-    print(
-        f"bookings: {bookings['answered_201']} answered 201, "
-        f"{bookings['of_those_in_database']} of them in the database, "
-        f"{bookings['double_booked_slots']} slots booked twice"
-    )
-    print(f"results: {path.relative_to(ROOT)}")
-    if failures:
-        print("\nSOAK FAILED:\n  " + "\n  ".join(failures))
-        sys.exit(1)
-    print("\nsoak passed: every bound held")
 
 
 if __name__ == "__main__":

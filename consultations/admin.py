@@ -16,7 +16,6 @@ from django.utils.html import format_html, format_html_join
 
 from amrutam.common.exceptions import ApplicationError
 from doctors.models import DoctorProfile
-from payments.serializers import rupees
 
 from .models import Consultation
 from .selectors import consultation_record_read
@@ -128,9 +127,9 @@ class ConsultationAdmin(admin.ModelAdmin):
             '<a href="{}">{}</a>: {} {}, refunded {}; order {}, payment {}; hold until {}',
             link,
             payment.status,
-            rupees(payment.amount),
+            f"{payment.amount / 100:.2f}",
             payment.currency,
-            rupees(payment.refunded_amount),
+            f"{payment.refunded_amount / 100:.2f}",
             payment.gateway_order_id or "-",
             payment.gateway_payment_id or "-",
             payment.expires_at,

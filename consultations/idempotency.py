@@ -44,6 +44,7 @@ from django.utils import timezone
 from amrutam.common.contract.envelope import error_body, request_id_of, success_body
 from amrutam.common.exceptions import ApplicationError
 from amrutam.common.metrics import IDEMPOTENT_REPLAYS
+from amrutam.common.typing import Actor
 
 from .errors import IdempotencyKeyInProgress, IdempotencyKeyRequired, IdempotencyKeyReused
 from .integrity import is_violation_of
@@ -72,7 +73,7 @@ class Outcome:
 
 @dataclass(frozen=True)
 class KeyedRequest:
-    user: Any
+    user: Actor
     key: str
     endpoint: str
     fingerprint: str
@@ -119,7 +120,7 @@ class InFlightLock:
     @staticmethod
     def _redis() -> Any:
         """The raw Redis client behind the cache, or None for another cache backend."""
-        client = getattr(cache, "client", None)
+        client: Any = getattr(cache, "client", None)
         return client.get_client(write=True) if hasattr(client, "get_client") else None
 
     def acquire(self) -> bool:

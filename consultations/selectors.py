@@ -10,13 +10,14 @@ from django.db.models import Q, QuerySet
 from accounts.models import Role
 from amrutam.common.drf.filtering import filtered
 from amrutam.common.exceptions import NotFound
+from amrutam.common.typing import Actor
 from audit.services import phi_access_record
 
 from .filters import ConsultationListFilter
 from .models import Consultation, ConsultationStatus, IdempotencyRecord
 
 
-def consultation_visible_q(user: Any) -> Q:
+def consultation_visible_q(user: Actor) -> Q:
     """The consultations `user` may see: a patient's own, a doctor's own, every one for admins."""
     if user.role == Role.ADMIN:
         return Q()
@@ -27,7 +28,7 @@ def consultation_visible_q(user: Any) -> Q:
 
 def consultation_list_visible_to(
     *,
-    user: Any,
+    user: Actor,
     status: str | None = None,
     starts_from: dt.datetime | None = None,
     starts_before: dt.datetime | None = None,
@@ -45,7 +46,7 @@ def consultation_list_visible_to(
     return consultations.order_by("-slot__start_time", "-id")
 
 
-def consultation_get_visible(*, user: Any, consultation_id: Any) -> Consultation:
+def consultation_get_visible(*, user: Actor, consultation_id: Any) -> Consultation:
     """The consultation with its slot, notes and prescription. Raise NotFound if `user`
     may not see it (another user's consultation is indistinguishable from none)."""
     consultation = (
@@ -59,7 +60,7 @@ def consultation_get_visible(*, user: Any, consultation_id: Any) -> Consultation
     return consultation
 
 
-def consultation_record_read(*, consultation: Consultation, actor: Any) -> None:
+def consultation_record_read(*, consultation: Consultation, actor: Actor) -> None:
     """Put on the access log that `actor` was shown this consultation's health information."""
     phi_access_record(
         action="consultation.viewed",
@@ -70,7 +71,7 @@ def consultation_record_read(*, consultation: Consultation, actor: Any) -> None:
     )
 
 
-def consultation_get_recorded(*, user: Any, consultation_id: Any) -> Consultation:
+def consultation_get_recorded(*, user: Actor, consultation_id: Any) -> Consultation:
     """The consultation as `consultation_get_visible` gives it, with the read on the access
     log (the one write a selector makes: reads of PHI are events). Raise NotFound."""
     consultation = consultation_get_visible(user=user, consultation_id=consultation_id)

@@ -9,8 +9,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from amrutam.common.contract.window import WindowSerializer
-from payments.serializers import NOT_REQUIRED, PaymentOutputSerializer, payment_of
 
+from . import payment_view
 from .models import CLINICAL_STATUSES, Consultation, ConsultationStatus
 
 REASON_MAX = 2000
@@ -141,19 +141,13 @@ class ConsultationListItemSerializer(serializers.Serializer):
     paymentStatus = serializers.SerializerMethodField()
     payment = serializers.SerializerMethodField()
 
-    @extend_schema_field(
-        serializers.ChoiceField(
-            choices=[NOT_REQUIRED, *PaymentOutputSerializer().fields["status"].choices]
-        )
-    )
+    @extend_schema_field(serializers.ChoiceField(choices=payment_view.STATUSES))
     def get_paymentStatus(self, obj: Consultation) -> str:
-        payment = payment_of(obj)
-        return NOT_REQUIRED if payment is None else payment.status
+        return payment_view.payment_status(obj)
 
-    @extend_schema_field(PaymentOutputSerializer(allow_null=True))
+    @extend_schema_field(payment_view.PAYMENT_SCHEMA)
     def get_payment(self, obj: Consultation) -> dict[str, Any] | None:
-        payment = payment_of(obj)
-        return None if payment is None else PaymentOutputSerializer(payment).data
+        return payment_view.payment_data(obj)
 
 
 class ConsultationOutputSerializer(ConsultationListItemSerializer):

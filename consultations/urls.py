@@ -3,8 +3,10 @@
 from django.urls import path
 
 from . import api
+from .analytics.api import AnalyticsApi
 
 urlpatterns = [
+    path("admin/analytics", AnalyticsApi.as_view(), name="admin-analytics"),
     path("consultations", api.ConsultationListApi.as_view(), name="consultation-list"),
     path("consultations/bookings", api.BookingCreateApi.as_view(), name="consultation-book"),
     path(

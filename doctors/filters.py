@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, cast
 
 import django_filters
 from django.db import connection
@@ -69,5 +69,5 @@ class DoctorDirectoryFilter(django_filters.FilterSet):
                     start_time__lt=bounds.end,
                 )
             )
-            condition |= Q(timezone=zone_name) & has_slot
+            condition |= cast(Q, Q(timezone=zone_name) & has_slot)
         return doctors.filter(condition)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from amrutam.common.drf.filtering import filtered
 from amrutam.common.exceptions import NotFound
+from amrutam.common.typing import Actor
 
 from .filters import DoctorDirectoryFilter
 from .models import AvailabilitySlot, DoctorProfile, ScheduleRule, SlotStatus
@@ -100,7 +101,7 @@ def doctor_get_by_id(*, doctor_id: Any, now: dt.datetime | None = None) -> Docto
     return doctor
 
 
-def doctor_get_own(*, user: Any, now: dt.datetime | None = None) -> DoctorProfile:
+def doctor_get_own(*, user: Actor, now: dt.datetime | None = None) -> DoctorProfile:
     """The calling doctor's own profile. Raise NotFound if the account has none."""
     doctor = _with_next_slot(now=now or timezone.now()).filter(user_id=user.pk).first()
     if doctor is None:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from amrutam.common.contract.window import WindowSerializer
 
-from .models import Payment, PaymentStatus
+from .models import PaymentStatus
 
-NOT_REQUIRED = "NOT_REQUIRED"
 GATEWAY_ID_MAX = 64
 
 
@@ -39,14 +37,6 @@ class PaymentOutputSerializer(serializers.Serializer):
     expiresAt = serializers.DateTimeField(source="expires_at")
     paidAt = serializers.DateTimeField(source="paid_at", allow_null=True)
     refundedAmount = PaiseField(source="refunded_amount")
-
-
-def payment_of(consultation: Any) -> Payment | None:
-    """The consultation's payment, None for a free one (no query when it was joined)."""
-    try:
-        return consultation.payment
-    except Payment.DoesNotExist:
-        return None
 
 
 class ConfirmInputSerializer(serializers.Serializer):

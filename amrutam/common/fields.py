@@ -210,7 +210,7 @@ def _index_input(model: Any, source: str, value: Any) -> str | None:
 class EncryptedMixin:
     """Turns a Python value into ciphertext on the way in and back on the way out."""
 
-    description = "Encrypted value (AES-256-GCM)"
+    description: Any = "Encrypted value (AES-256-GCM)"
     encrypted = True
 
     def context(self) -> str:
@@ -260,6 +260,10 @@ class EncryptedTextField(EncryptedMixin, models.TextField):
 
 
 class EncryptedDateField(EncryptedMixin, models.TextField):
+    # A date, stored encrypted as text (the stubs would take the TextField's str).
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
     def to_text(self, value: Any) -> str:
         return self.to_python(value).isoformat()
 
@@ -286,6 +290,10 @@ class EncryptedDateField(EncryptedMixin, models.TextField):
 
 
 class EncryptedJSONField(EncryptedMixin, models.TextField):
+    # Any JSON value, stored encrypted as text.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
     def to_text(self, value: Any) -> str:
         return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
 

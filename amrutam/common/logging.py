@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import MutableMapping
 from typing import Any
 
 import orjson
@@ -59,7 +60,9 @@ def redacted_traceback(exc: BaseException) -> str:
     return "\n\n".join(parts)
 
 
-def format_exc_info_redacted(logger: Any, method_name: str, event_dict: dict) -> dict:
+def format_exc_info_redacted(
+    logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """structlog's format_exc_info, with the messages withheld (redacted_traceback)."""
     exc_info = event_dict.pop("exc_info", None)
     if exc_info is True:
@@ -155,7 +158,8 @@ class QueuedStreamHandler(logging.Handler):
         self._pid: int | None = None
         atexit.register(self.close)
 
-    def handle(self, record: logging.LogRecord) -> logging.LogRecord | bool:
+    # Python 3.12's Handler.handle returns the record; 3.11's typeshed still says bool.
+    def handle(self, record: logging.LogRecord) -> logging.LogRecord | bool:  # type: ignore[override]
         if not self.filter(record):
             return False
         try:

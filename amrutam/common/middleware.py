@@ -7,6 +7,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import structlog
 from django.conf import settings
@@ -54,7 +55,7 @@ class RequestIdMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         response["X-Request-ID"] = request_id
-        user = getattr(request, "user", None)
+        user: Any = getattr(request, "user", None)
         user_id = str(user.pk) if getattr(user, "is_authenticated", False) else None
         logger.info(
             "request",

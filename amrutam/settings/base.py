@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "consultations",
     "payments",
     "audit",
+    "demo",
 ]
 
 MIDDLEWARE = [

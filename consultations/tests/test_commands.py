@@ -7,13 +7,12 @@ from io import StringIO
 from typing import Any
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from django.utils import timezone
 
-from accounts.models import User
 from audit.context import current
 from consultations.models import Consultation, ConsultationStatus, IdempotencyRecord
-from doctors.models import AvailabilitySlot, DoctorProfile, ScheduleRule, SlotStatus
+from doctors.models import SlotStatus
 from doctors.tests.factories import DoctorProfileFactory
 
 from .factories import ConsultationFactory
@@ -30,7 +29,7 @@ def _run(*args: Any) -> str:
 @pytest.fixture
 def events(monkeypatch) -> list[tuple[str, str | None]]:
     """Business events written by the services, with the actor label bound at the time."""
-    from consultations import services
+    from consultations.services import lifecycle as services
 
     seen: list[tuple[str, str | None]] = []
     real = services.audit_event
@@ -119,44 +118,3 @@ def test_purge_dry_run_deletes_nothing(patient):
 
     assert "Would delete 1 idempotency record(s)" in output
     assert IdempotencyRecord.objects.count() == 1
-
-
-def test_seed_loads_schedules_and_consultations_and_is_idempotent():
-    first = _run("seed")
-    counts = (
-        User.objects.count(),
-        DoctorProfile.objects.count(),
-        ScheduleRule.objects.count(),
-        AvailabilitySlot.objects.count(),
-        Consultation.objects.count(),
-    )
-
-    second = _run("seed")
-
-    assert "dr.sharma@amrutam.example" in first
-    assert "priya@amrutam.example" in second
-    assert counts[1] == 3
-    assert counts[2] == 3 * 12
-    assert counts[4] == 3
-    assert (
-        User.objects.count(),
-        DoctorProfile.objects.count(),
-        ScheduleRule.objects.count(),
-        AvailabilitySlot.objects.count(),
-        Consultation.objects.count(),
-    ) == counts
-    week = timezone.now() + dt.timedelta(days=7)
-    for doctor in DoctorProfile.objects.all():
-        assert AvailabilitySlot.objects.filter(doctor=doctor, start_time__lt=week).count() > 0
-    for consultation in Consultation.objects.select_related("slot"):
-        assert consultation.status == ConsultationStatus.PENDING
-        assert consultation.slot.status == SlotStatus.BOOKED
-
-
-def test_seed_refuses_production_settings_without_force(settings):
-    settings.SETTINGS_MODULE = "amrutam.settings.production"
-
-    with pytest.raises(CommandError, match="--force"):
-        call_command("seed", stdout=StringIO())
-
-    assert User.objects.count() == 0

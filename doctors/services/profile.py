@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from amrutam.common.exceptions import ValidationFailed
+from amrutam.common.typing import Actor
 from audit import services as audit_services
 
 from ..cache import invalidate_availability
@@ -18,7 +19,7 @@ from ._base import PROFILE_FIELDS, WIRE_NAMES, full_clean_for_api, lock_doctor
 
 @transaction.atomic
 def doctor_profile_update(
-    *, doctor: DoctorProfile, data: dict[str, Any], updated_by: Any
+    *, doctor: DoctorProfile, data: dict[str, Any], updated_by: Actor
 ) -> DoctorProfile:
     """Change the named profile fields. Raise ValidationFailed for a refused change."""
     if "is_verified" in data:
@@ -64,7 +65,7 @@ def doctor_profile_update(
 
 
 @transaction.atomic
-def doctor_verify(*, doctor_id: Any, verified_by: Any) -> DoctorProfile:
+def doctor_verify(*, doctor_id: Any, verified_by: Actor | None) -> DoctorProfile:
     """Verify a doctor, so it is listed and bookable; a no-op if already verified.
 
     Raise NotFound for an unknown doctor, ValidationFailed if it has no registration number.
@@ -79,7 +80,7 @@ def doctor_verify(*, doctor_id: Any, verified_by: Any) -> DoctorProfile:
         return doctor
     doctor.is_verified = True
     doctor.verified_at = timezone.now()
-    doctor.verified_by = verified_by
+    doctor.verified_by_id = verified_by.pk if verified_by is not None else None
     doctor.save(update_fields=["is_verified", "verified_at", "verified_by", "updated_at"])
     audit_services.audit_event(
         action="doctor.verified",

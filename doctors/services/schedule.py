@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from amrutam.common.exceptions import ValidationFailed
+from amrutam.common.typing import Actor
 from audit import services as audit_services
 
 from ..cache import invalidate_availability
@@ -69,7 +70,7 @@ def schedule_update(
     timezone_name: str,
     slot_minutes: int,
     rules: Sequence[Rule],
-    updated_by: Any,
+    updated_by: Actor,
     now: dt.datetime | None = None,
 ) -> ScheduleOutcome:
     """Replace the weekly rules and create their slots up to the booking horizon.
@@ -114,7 +115,7 @@ def slots_generate(
     *,
     doctor_id: Any,
     days: int,
-    generated_by: Any = None,
+    generated_by: Actor | str | None = None,
     now: dt.datetime | None = None,
 ) -> list[AvailabilitySlot]:
     """Create the doctor's scheduled slots for `days` local days from today; idempotent.
@@ -129,7 +130,7 @@ def slots_generate(
 
 
 def _materialise(
-    *, doctor: DoctorProfile, days: int, now: dt.datetime | None, actor: Any
+    *, doctor: DoctorProfile, days: int, now: dt.datetime | None, actor: Actor | str | None
 ) -> list[AvailabilitySlot]:
     """Insert the future slots the doctor's rules describe that overlap no existing slot.
 

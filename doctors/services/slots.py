@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from amrutam.common.exceptions import InvalidState, NotFound, ValidationFailed
+from amrutam.common.typing import Actor
 from audit import services as audit_services
 
 from ..cache import invalidate_availability
@@ -48,7 +49,7 @@ def slots_create(
     *,
     doctor: DoctorProfile,
     ranges: Sequence[tuple[dt.datetime, dt.datetime]],
-    created_by: Any,
+    created_by: Actor,
     now: dt.datetime | None = None,
 ) -> list[AvailabilitySlot]:
     """Create all the slots or none. Raise ValidationFailed, or SlotOverlap (409)."""
@@ -89,7 +90,7 @@ def slots_create(
 
 
 @transaction.atomic
-def slot_delete(*, doctor: DoctorProfile, slot_id: Any, deleted_by: Any) -> None:
+def slot_delete(*, doctor: DoctorProfile, slot_id: Any, deleted_by: Actor) -> None:
     """Remove a slot of `doctor` that is not booked.
 
     A slot that once held a (since cancelled) consultation is kept for that history and

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from amrutam.common.exceptions import ValidationFailed
+from amrutam.common.typing import Actor
 from audit import services as audit_services
 
 from ..cache import invalidate_availability
@@ -33,7 +34,7 @@ def _active_consultations_of(slots: Sequence[AvailabilitySlot]) -> list[Any]:
     """
     if not slots:
         return []
-    consultation_model = AvailabilitySlot._meta.get_field("consultations").related_model
+    consultation_model: Any = AvailabilitySlot._meta.get_field("consultations").related_model
     return list(
         consultation_model.objects.filter(slot__in=list(slots))
         .active()
@@ -48,7 +49,7 @@ def time_off_create(
     start: dt.datetime,
     end: dt.datetime,
     reason: str | None,
-    created_by: Any,
+    created_by: Actor,
     now: dt.datetime | None = None,
 ) -> TimeOffOutcome:
     """Block the doctor's free slots overlapping [start, end); list, never cancel, booked ones.
@@ -85,7 +86,8 @@ def time_off_create(
             start_time=start,
             end_time=end,
             reason=reason or None,
-            created_by=created_by,
+            # The id, not the object: the caller's user may be a lazy one.
+            created_by_id=created_by.pk,
         )
         full_clean_for_api(time_off, exclude=["doctor", "created_by"])
         time_off.save()

@@ -35,6 +35,12 @@ def _error(code: str, description: str) -> dict[str, Any]:
     return {"error": {"code": code, "description": description, "source": "NA", "reason": "NA"}}
 
 
+class _Server(ThreadingHTTPServer):
+    # Room for every racing client's connection at once (the default backlog is 5).
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class RazorpayStandIn:
     def __init__(self, *, key_id: str, key_secret: str, webhook_secret: str) -> None:
         self.key_id, self.key_secret, self.webhook_secret = key_id, key_secret, webhook_secret
@@ -47,7 +53,7 @@ class RazorpayStandIn:
         self.refund_status = "processed"
         self.requests: list[tuple[str, str]] = []
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property

@@ -177,9 +177,10 @@ def test_order_5xx_answers_503_and_holds_nothing(razorpay, book, patient, paid_s
 
 
 def test_an_order_whose_answer_timed_out_is_found_not_made_twice(
-    razorpay, book, patient, paid_slot
+    razorpay, settings, book, patient, paid_slot
 ):
-    razorpay.slow_orders, razorpay.delay = 1, 1.5  # past the 0.5 s client timeout
+    settings.PAYMENT_GATEWAY_TIMEOUT_SECONDS = 0.5
+    razorpay.slow_orders, razorpay.delay = 1, 1.5  # past the client's timeout
 
     response = book(patient, paid_slot)
 

@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
@@ -73,7 +73,7 @@ class Command(BaseCommand):
                 except OSError as exc:
                     raise CommandError(f"Cannot write {options['output']}: {exc}") from exc
             else:
-                out = self.stdout
+                out = cast(TextIO, self.stdout)
             # A server-side cursor lives inside a transaction, so rows stream in chunks
             # instead of being held by the client or materialised at commit.
             stack.enter_context(transaction.atomic())

@@ -1,25 +1,31 @@
-"""Clinic analytics for administrators: consultations booked in a window (two queries)
-and the revenue of payments made in it (one).
-
-`audit` imports no other app: the consultation and payment models are looked up by label.
-"""
+"""Consultations booked in a window, by status and per day (two queries), and the revenue
+of payments made in it (one)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 
-CONSULTATION = "consultations.Consultation"
-PAYMENT = "payments.Payment"
-# Payments that took money (less what was refunded of them).
-CAPTURED = ("PAID", "REFUND_PENDING", "REFUNDED")
-CANCELLED, NO_SHOW = "CANCELLED", "NO_SHOW"
+from ..models import Consultation, ConsultationStatus
+
 # Consultations that reached their time: the patient either came or did not.
-ATTENDED = ("ACTIVE", "COMPLETED")
+REACHED = (ConsultationStatus.ACTIVE, ConsultationStatus.COMPLETED, ConsultationStatus.NO_SHOW)
+# Payments that took money (less what was refunded of them). Read through the
+# consultation's `payment` relation: the payments app sits above this one.
+CAPTURED = ("PAID", "REFUND_PENDING", "REFUNDED")
+CURRENCY = "INR"
+
+
+@dataclass(frozen=True)
+class Revenue:
+    """Paise paid in the window (by payment time), and refunded of those payments."""
+
+    currency: str
+    paid: int
+    refunded: int
 
 
 @dataclass(frozen=True)
@@ -33,25 +39,15 @@ class Analytics:
     revenue: Revenue
 
 
-@dataclass(frozen=True)
-class Revenue:
-    """Paise paid in the window (by payment time), and refunded of those payments."""
-
-    currency: str
-    paid: int
-    refunded: int
+def _rate(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
 
 
 def _revenue(since: dt.datetime, until: dt.datetime) -> Revenue:
-    model = apps.get_model(PAYMENT)
-    totals = model.objects.filter(
-        status__in=CAPTURED, paid_at__gte=since, paid_at__lt=until
-    ).aggregate(paid=Sum("amount"), refunded=Sum("refunded_amount"))
-    return Revenue(currency="INR", paid=totals["paid"] or 0, refunded=totals["refunded"] or 0)
-
-
-def _rate(part: int, whole: int) -> float:
-    return round(part / whole, 4) if whole else 0.0
+    totals = Consultation.objects.filter(
+        payment__status__in=CAPTURED, payment__paid_at__gte=since, payment__paid_at__lt=until
+    ).aggregate(paid=Sum("payment__amount"), refunded=Sum("payment__refunded_amount"))
+    return Revenue(currency=CURRENCY, paid=totals["paid"] or 0, refunded=totals["refunded"] or 0)
 
 
 def consultation_analytics(*, since: dt.datetime, until: dt.datetime) -> Analytics:
@@ -60,9 +56,8 @@ def consultation_analytics(*, since: dt.datetime, until: dt.datetime) -> Analyti
     cancellationRate = cancelled / all booked; noShowRate = no-shows / consultations
     that reached their time (active, completed or no-show). Days are UTC days.
     """
-    model = apps.get_model(CONSULTATION)
-    statuses = [value for value, _ in model._meta.get_field("status").choices]
-    booked = model.objects.filter(created_at__gte=since, created_at__lt=until)
+    statuses = list(ConsultationStatus.values)
+    booked = Consultation.objects.filter(created_at__gte=since, created_at__lt=until)
 
     totals = booked.aggregate(
         total=Count("pk"),
@@ -79,13 +74,13 @@ def consultation_analytics(*, since: dt.datetime, until: dt.datetime) -> Analyti
     by_status = {status: totals[f"s_{status}"] for status in statuses}
     first_day, last_day = since.date(), (until - dt.timedelta(microseconds=1)).date()
     days = [first_day + dt.timedelta(days=n) for n in range((last_day - first_day).days + 1)]
-    reached = sum(by_status.get(s, 0) for s in (*ATTENDED, NO_SHOW))
+    reached = sum(by_status[s] for s in REACHED)
     return Analytics(
         total=totals["total"],
         by_status=by_status,
         active_doctors=totals["active_doctors"],
         bookings_per_day=[(day, per_day.get(day, 0)) for day in days],
-        cancellation_rate=_rate(by_status.get(CANCELLED, 0), totals["total"]),
-        no_show_rate=_rate(by_status.get(NO_SHOW, 0), reached),
+        cancellation_rate=_rate(by_status[ConsultationStatus.CANCELLED], totals["total"]),
+        no_show_rate=_rate(by_status[ConsultationStatus.NO_SHOW], reached),
         revenue=_revenue(since, until),
     )

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from accounts.models import PatientProfile, Role, User
-from consultations.models import Consultation
-from doctors.models import DoctorProfile, ScheduleRule
+from consultations.models import Consultation, ConsultationStatus
+from doctors.models import AvailabilitySlot, DoctorProfile, ScheduleRule, SlotStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +95,44 @@ def test_seed_runs_under_production_settings_with_force(settings):
 
     assert "Demo data ready" in output
     assert DoctorProfile.objects.filter(is_verified=True).count() == 3
+
+
+def test_seed_loads_schedules_and_consultations_and_is_idempotent():
+    first = _seed()
+    counts = (
+        User.objects.count(),
+        DoctorProfile.objects.count(),
+        ScheduleRule.objects.count(),
+        AvailabilitySlot.objects.count(),
+        Consultation.objects.count(),
+    )
+
+    second = _seed()
+
+    assert "dr.sharma@amrutam.example" in first
+    assert "priya@amrutam.example" in second
+    assert counts[1] == 3
+    assert counts[2] == 3 * 12
+    assert counts[4] == 3
+    assert (
+        User.objects.count(),
+        DoctorProfile.objects.count(),
+        ScheduleRule.objects.count(),
+        AvailabilitySlot.objects.count(),
+        Consultation.objects.count(),
+    ) == counts
+    week = timezone.now() + dt.timedelta(days=7)
+    for doctor in DoctorProfile.objects.all():
+        assert AvailabilitySlot.objects.filter(doctor=doctor, start_time__lt=week).count() > 0
+    for consultation in Consultation.objects.select_related("slot"):
+        assert consultation.status == ConsultationStatus.PENDING
+        assert consultation.slot.status == SlotStatus.BOOKED
+
+
+def test_seed_refuses_production_settings_without_force(settings):
+    settings.SETTINGS_MODULE = "amrutam.settings.production"
+
+    with pytest.raises(CommandError, match="--force"):
+        call_command("seed", stdout=StringIO())
+
+    assert User.objects.count() == 0

@@ -1,65 +1,23 @@
-"""The SHA-256 hash chain over the audit trail: sealing new entries and verifying the chain.
-
-Design. Writers only INSERT entries, inside their own transaction, and never wait for
-the chain. After the writer commits, `seal_pending()` gives every committed, unsealed
-entry the next `seq`, the previous entry's hash as `prev_hash`, and
-`hash = SHA-256(canonical JSON of the entry + prev_hash)`.
-
-Why not chain at insert time: the chain's order must match commit order, so an insert
-that reads the last hash would have to hold one global lock from that insert until its
-transaction commits. Every booking writes several entries, so all bookings (and every
-other audited write) would queue behind each other for the rest of their transactions.
-Sealing after commit keeps that lock out of the writers' transactions: one sealer at a
-time (a PostgreSQL advisory lock, tried without waiting) seals everything committed so
-far in one batch. The cost is a window of milliseconds between commit and seal in which
-an entry is not yet covered by a hash; the database already refuses to change it, and
-`verify_audit_log` seals stragglers (left by a crash) before it walks the chain.
-
-No entry is left unsealed by a race: a writer that fails to take the lock has already
-committed, and the sealer holding the lock looks for pending entries again after it
-releases the lock, so it (or the next sealer) sees that entry. `seq` is unique, so even
-a sealer that bypassed the lock could not fork the chain.
-
-Who seals. With AUDIT_SEAL_IN_BACKGROUND (the default outside the test suite) a commit
-only wakes one sealer thread of its process and the request returns; the thread seals
-everything pending, however many commits woke it, in as few transactions as it can. No
-request waits for the chain's round trips, and under load one seal covers many writes
-instead of every write paying for its own. Without it the committing thread seals
-itself before it returns. Either way an entry whose sealer died (a killed worker) is
-sealed by the next seal anywhere, since every seal takes all committed pending entries.
-
-A woken thread waits SEAL_COALESCE_SECONDS for more commits before it seals, so under
-load a round covers many writes. The thread starts at its process's first commit (a
-thread does not survive gunicorn's fork of its workers), so each worker has its own. The
-wake-up is cleared before a round starts, so a commit during a round always causes
-another round. Its connection is treated as a request's: checked before and after each
-round, and health-checked on first use, so a restarted PostgreSQL costs a reconnect, not
-a failed round. A failed round is logged and retried after SEAL_RETRY_SECONDS, or sooner
-by the next commit. A process that exits normally (a management command, a recycled
-worker) first lets the thread seal what its commits left, for up to SEAL_DRAIN_SECONDS.
-"""
+"""Sealing: giving committed entries their `seq`, `prev_hash` and `hash`, one sealer at a
+time, either in the committing thread or in one background thread per process (see the
+package's docstring for why sealing happens after commit)."""
 
 from __future__ import annotations
 
 import atexit
-import datetime as dt
-import hashlib
-import json
 import logging
 import os
 import threading
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import cast
 
 from django.conf import settings
 from django.db import close_old_connections, connection, connections, transaction
 
-from .models import AuditEntry
+from ..models import AuditEntry
+from .hashing import GENESIS_HASH, HASHED_FIELDS, canonical_values, digest
 
 logger = logging.getLogger("amrutam.audit")
 
-GENESIS_HASH = "0" * 64
 SEAL_BATCH = 500
 # A sealer that keeps finding new entries stops after this many batches, so no single
 # request is held up under sustained load; the next commit's sealer carries on (the
@@ -76,55 +34,6 @@ SEAL_COALESCE_SECONDS = 0.02
 SEAL_DRAIN_SECONDS = 5.0
 # Any constant works; it only has to differ from other advisory locks of the database.
 SEAL_LOCK_KEY = 0x6175_6469_7443  # "auditC"
-
-# Every column the hash covers, in a fixed order. `hash` itself is not covered;
-# `prev_hash` is appended to the canonical text.
-HASHED_FIELDS = (
-    "id",
-    "seq",
-    "timestamp",
-    "kind",
-    "actor_id",
-    "actor_role",
-    "actor_label",
-    "action",
-    "object_type",
-    "object_id",
-    "subject_id",
-    "changes",
-    "ip",
-    "request_id",
-    "logentry_id",
-)
-
-
-def canonical_values(values: Mapping[str, Any]) -> str:
-    """Covered fields as canonical JSON (sorted keys, no spaces, UTC microsecond times)."""
-    out: dict[str, Any] = {}
-    for name in HASHED_FIELDS:
-        value = values[name]
-        if name == "timestamp":
-            value = _utc(value).isoformat(timespec="microseconds")
-        elif name in ("actor_id", "subject_id") and value is not None:
-            value = str(value)
-        out[name] = value
-    return json.dumps(out, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def canonical(entry: AuditEntry) -> str:
-    return canonical_values({name: getattr(entry, name) for name in HASHED_FIELDS})
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-def _digest(text: str, prev_hash: str) -> str:
-    return hashlib.sha256((text + prev_hash).encode("utf-8")).hexdigest()
-
-
-def entry_hash(entry: AuditEntry, prev_hash: str) -> str:
-    return _digest(canonical(entry), prev_hash)
 
 
 def _try_lock() -> bool:
@@ -171,16 +80,17 @@ def _seal_batch() -> int | None:
             .values_list("seq", "hash")
             .first()
         )
-        seq, prev_hash = last if last else (0, GENESIS_HASH)
+        # A sealed entry has both its seq and hash.
+        seq, prev_hash = cast(tuple[int, str], last) if last else (0, GENESIS_HASH)
         fields = [name for name in HASHED_FIELDS if name != "seq"]
         pending = AuditEntry.objects.filter(hash__isnull=True).order_by("id").values(*fields)
-        seals = []
+        seals: list[tuple[int, int, str, str]] = []
         for values in pending[:SEAL_BATCH]:
             seq += 1
             values["seq"] = seq
-            digest = _digest(canonical_values(values), prev_hash)
-            seals.append((values["id"], seq, prev_hash, digest))
-            prev_hash = digest
+            sealed_hash = digest(canonical_values(values), prev_hash)
+            seals.append((values["id"], seq, prev_hash, sealed_hash))
+            prev_hash = sealed_hash
         if seals:
             _store_seals(seals)
         return len(seals)
@@ -309,7 +219,7 @@ def _seal_after_commit() -> None:
     # The writer's transaction has committed: nothing here may fail it, not even a
     # thread that cannot start.
     try:
-        if getattr(settings, "AUDIT_SEAL_IN_BACKGROUND", False):
+        if settings.AUDIT_SEAL_IN_BACKGROUND:
             _background.wake()
         else:
             seal_pending()
@@ -323,58 +233,3 @@ def schedule_seal() -> None:
     if any(callback is _seal_after_commit for _, callback, *_ in pending_callbacks):
         return  # one sealing per transaction is enough
     transaction.on_commit(_seal_after_commit)
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    checked: int
-    unsealed: int
-    last_seq: int
-    last_hash: str
-    broken_entry_id: int | None = None
-    broken_seq: int | None = None
-    problem: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.broken_entry_id is None and not self.problem
-
-
-def _walk(entries: Iterable[AuditEntry]) -> ChainReport:
-    expected_seq, prev_hash, prev_id, checked = 1, GENESIS_HASH, None, 0
-    for entry in entries:
-        problem = ""
-        if entry.seq != expected_seq:
-            problem = (
-                f"the sequence jumps from {expected_seq - 1} to {entry.seq}: "
-                "entries before it were removed"
-            )
-        elif entry.prev_hash != prev_hash:
-            before = f"entry {prev_id}" if prev_id is not None else "the chain's start"
-            problem = f"its prev_hash does not match the hash of {before}"
-        elif entry.hash != entry_hash(entry, prev_hash):
-            problem = "its hash does not match its contents: the entry was altered"
-        if problem:
-            return ChainReport(
-                checked=checked,
-                unsealed=0,
-                last_seq=expected_seq - 1,
-                last_hash=prev_hash,
-                broken_entry_id=entry.pk,
-                broken_seq=entry.seq,
-                problem=problem,
-            )
-        checked += 1
-        expected_seq += 1
-        prev_hash, prev_id = entry.hash or "", entry.pk
-    return ChainReport(checked=checked, unsealed=0, last_seq=expected_seq - 1, last_hash=prev_hash)
-
-
-def verify_chain(*, chunk_size: int = 2000) -> ChainReport:
-    """Walk the sealed entries in chain order; report the first broken link, if any."""
-    # A server-side cursor inside a transaction streams the chain at constant memory.
-    with transaction.atomic():
-        entries = AuditEntry.objects.filter(seq__isnull=False).order_by("seq")
-        report = _walk(entries.iterator(chunk_size=chunk_size))
-        unsealed = AuditEntry.objects.filter(hash__isnull=True).count()
-    return ChainReport(**{**report.__dict__, "unsealed": unsealed})
