@@ -81,7 +81,7 @@ class PaymentAdmin(admin.ModelAdmin):
         reason = request.POST.get("reason", "").strip()[:REASON_MAX]
         if request.POST.get("confirm") != "yes" or not reason:
             for payment in paid:
-                payment.amount_display = rupees(payment.amount)  # type: ignore[attr-defined]
+                payment.amount_display = rupees(payment.amount)
             return TemplateResponse(
                 request,
                 "admin/payments/refund.html",
