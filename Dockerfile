@@ -13,6 +13,8 @@ COPY . .
 RUN DATABASE_URL=postgres://build@localhost/build REDIS_URL=redis://localhost:6379/0 \
     JWT_SECRET=build-only-secret-not-used-at-runtime-000000 \
     ENCRYPTION_KEY=build-only-key-not-for-runtime!! ALLOWED_HOSTS=build \
+    PAYMENT_GATEWAY=sandbox RAZORPAY_KEY_ID=build RAZORPAY_KEY_SECRET=build-only \
+    RAZORPAY_WEBHOOK_SECRET=build-only \
     python manage.py collectstatic --noinput \
  && useradd --create-home --uid 10001 amrutam \
  && chown -R amrutam /app

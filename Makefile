@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: run test install install-dev migrate seed lint format check bench fuzz soak clean worker beat browser
 
@@ -98,7 +99,7 @@ bench: install
 		{ apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }; }
 	@command -v pgbench >/dev/null || { apt-get install -y -q postgresql-client >/dev/null 2>&1 || \
 		{ apt-get update -q >/dev/null && apt-get install -y -q postgresql-client >/dev/null; }; }
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 ## Security scans (.ci/scan): pip-audit on the installed dependencies, bandit on the code,
 ## check --deploy under production settings; fails on a finding that

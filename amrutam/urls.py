@@ -21,6 +21,7 @@ urlpatterns = [
     # Busiest first: the resolver tries each include in turn (none overlap).
     path("api/v1/", include("doctors.urls")),
     path("api/v1/", include("consultations.urls")),
+    path("api/v1/", include("payments.urls")),
     path("api/v1/", include("accounts.urls")),
     path("api/v1/", include("audit.urls")),
     path("api/v1/", include("notifications.urls")),

@@ -47,6 +47,10 @@ def production_env(
         ENCRYPTION_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         ALLOWED_HOSTS="127.0.0.1,localhost",
         SECURE_TLS="false",
+        PAYMENT_GATEWAY="sandbox",
+        RAZORPAY_KEY_ID="rzp_test_local",
+        RAZORPAY_KEY_SECRET=secrets.token_hex(16),
+        RAZORPAY_WEBHOOK_SECRET=secrets.token_hex(16),
         GUNICORN_BIND=f"127.0.0.1:{port}",
         **extra,
     )

@@ -192,7 +192,12 @@ def reset_bookings(conn: psycopg.Connection) -> None:
             "LOCK TABLE consultations_consultation, doctors_availabilityslot IN EXCLUSIVE MODE"
         )
         conn.execute("DELETE FROM consultations_idempotencyrecord")
-        for table in ("consultations_prescription", "consultations_clinicalnotes"):
+        for table in (
+            "consultations_prescription",
+            "consultations_clinicalnotes",
+            "payments_webhookevent",
+            "payments_payment",
+        ):
             if conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()[0]:
                 conn.execute(f"DELETE FROM {table}")
         conn.execute("DELETE FROM consultations_consultation")
@@ -334,6 +339,13 @@ def parse_args() -> argparse.Namespace:
         help=f"comma-separated scenarios out of {','.join(SCENARIO_NAMES)}",
     )
     parser.add_argument("--label", default="", help="a note stored with the results")
+    parser.add_argument(
+        "--doctor-fee",
+        type=int,
+        default=0,
+        help="every doctor's fee in rupees (default 0: free bookings); above 0 each "
+        "booking also opens a payment hold and a sandbox gateway order",
+    )
     parser.add_argument("--no-pgbench", action="store_true", help="skip the pgbench ceiling")
     parser.add_argument(
         "--serve",
@@ -376,6 +388,8 @@ def main() -> None:
                 pass
             return
         conn = psycopg.connect(f"{PG_URL}/{DB_NAME}", autocommit=True)
+        conn.execute("UPDATE doctors_doctorprofile SET consultation_fee = %s", (args.doctor_fee,))
+        meta["doctor_fee"] = args.doctor_fee
         warm_up(data_dir)
         for round_no in range(1, args.rounds + 1):
             log(f"round {round_no}/{args.rounds}")

@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from amrutam.common.display import local_time, local_time_stacked, person, short_id
@@ -30,6 +31,7 @@ BASE_FIELDS = (
     "start_time",
     "doctor_local_time",
     "meeting_link",
+    "payment_panel",
     "cancelled_by",
     "cancelled_at",
     "started_at",
@@ -86,7 +88,7 @@ class ConsultationAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .select_related("patient", "doctor__user", "slot", "notes", "prescription")
+            .select_related("patient", "doctor__user", "slot", "notes", "prescription", "payment")
         )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -161,6 +163,24 @@ class ConsultationAdmin(admin.ModelAdmin):
     @admin.display(description="health information")
     def withheld(self, obj: Consultation) -> str:
         return format_html('<span class="withheld-note">{}</span>', WITHHELD_NOTE)
+
+    @admin.display(description="payment")
+    def payment_panel(self, obj: Consultation) -> str:
+        payment = getattr(obj, "payment", None)
+        if payment is None:
+            return "Not required (free consultation)"
+        link = reverse("admin:payments_payment_change", args=[payment.pk])
+        return format_html(
+            '<a href="{}">{}</a>: {} {}, refunded {}; order {}, payment {}; hold until {}',
+            link,
+            payment.status,
+            f"{payment.amount / 100:.2f}",
+            payment.currency,
+            f"{payment.refunded_amount / 100:.2f}",
+            payment.gateway_order_id or "-",
+            payment.gateway_payment_id or "-",
+            payment.expires_at,
+        )
 
     @admin.display(description="clinical notes")
     def clinical_notes(self, obj: Consultation) -> str:

@@ -36,9 +36,12 @@ def consultation_list_visible_to(
 ) -> QuerySet[Consultation]:
     """The consultations `user` may see, filtered by status and start time, latest first.
 
-    One query per page whatever its size: the slot is joined, nothing else is read.
+    One query per page whatever its size: the slot and payment are joined, nothing else
+    is read.
     """
-    visible = Consultation.objects.filter(consultation_visible_q(user)).select_related("slot")
+    visible = Consultation.objects.filter(consultation_visible_q(user)).select_related(
+        "slot", "payment"
+    )
     values = {"status": status or None, "starts_from": starts_from, "starts_before": starts_before}
     consultations = filtered(ConsultationListFilter, values, visible)
     return consultations.order_by("-slot__start_time", "-id")
@@ -49,7 +52,7 @@ def consultation_get_visible(*, user: Actor, consultation_id: Any) -> Consultati
     may not see it (another user's consultation is indistinguishable from none)."""
     consultation = (
         Consultation.objects.filter(consultation_visible_q(user))
-        .select_related("slot", "notes", "prescription")
+        .select_related("slot", "notes", "prescription", "payment")
         .filter(pk=consultation_id)
         .first()
     )

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from amrutam.common.contract.window import WindowSerializer
 
+from . import payment_view
 from .models import CLINICAL_STATUSES, Consultation, ConsultationStatus
 
 REASON_MAX = 2000
@@ -138,6 +139,16 @@ class ConsultationListItemSerializer(serializers.Serializer):
     cancelledBy = serializers.UUIDField(source="cancelled_by_id", allow_null=True)
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
+    paymentStatus = serializers.SerializerMethodField()
+    payment = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ChoiceField(choices=payment_view.STATUSES))
+    def get_paymentStatus(self, obj: Consultation) -> str:
+        return payment_view.payment_status(obj)
+
+    @extend_schema_field(payment_view.PAYMENT_SCHEMA)
+    def get_payment(self, obj: Consultation) -> dict[str, Any] | None:
+        return payment_view.payment_data(obj)
 
 
 PHI_OUTPUT_FIELDS = ("reason", "cancellationReason", "notes", "prescription")

@@ -17,6 +17,10 @@ GOOD = {
     "ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
     "ALLOWED_HOSTS": "api.amrutam.example",
     "DEBUG": "false",
+    "PAYMENT_GATEWAY": "razorpay",
+    "RAZORPAY_KEY_ID": "rzp_live_0123456789",
+    "RAZORPAY_KEY_SECRET": "s" * 24,
+    "RAZORPAY_WEBHOOK_SECRET": "w" * 24,
 }
 
 
@@ -59,6 +63,10 @@ def run_check(overrides: dict[str, str | None], *args: str) -> subprocess.Comple
         ({"DATABASE_URL": None}, "DATABASE_URL is not set"),
         ({"REDIS_URL": None}, "REDIS_URL is not set"),
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS is not set"),
+        ({"PAYMENT_GATEWAY": None}, "PAYMENT_GATEWAY must be set explicitly"),
+        ({"PAYMENT_GATEWAY": "paypal"}, "PAYMENT_GATEWAY must be set explicitly"),
+        ({"RAZORPAY_KEY_SECRET": None}, "RAZORPAY_KEY_SECRET is not set"),
+        ({"RAZORPAY_WEBHOOK_SECRET": None}, "RAZORPAY_WEBHOOK_SECRET is not set"),
     ],
 )
 def test_production_refuses_to_start(overrides, message):

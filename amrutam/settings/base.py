@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "accounts",
     "doctors",
     "consultations",
+    "payments",
     "audit",
     "demo",
     "notifications",
@@ -328,6 +329,24 @@ WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 WEBHOOK_RETRY_SCHEDULE_SECONDS = [60, 5 * 60, 30 * 60, 2 * 3600, 12 * 3600]
 # Each wait is stretched by up to this fraction, so retries of many deliveries spread out.
 WEBHOOK_RETRY_JITTER = 0.1
+
+# --- Payments (API.md "Payments") -------------------------------------------------
+# `sandbox` (orders made locally, refunds processed at once) outside production unless
+# set; production refuses to start without an explicit gateway and its secrets.
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="sandbox")
+PAYMENT_HOLD_MINUTES = env.int("PAYMENT_HOLD_MINUTES", default=15)
+# Each gateway call waits at most this long; order creation and refunds make up to
+# PAYMENT_GATEWAY_ATTEMPTS attempts (looking up the earlier attempt's result first).
+PAYMENT_GATEWAY_TIMEOUT_SECONDS = env.float("PAYMENT_GATEWAY_TIMEOUT_SECONDS", default=5.0)
+PAYMENT_GATEWAY_ATTEMPTS = env.int("PAYMENT_GATEWAY_ATTEMPTS", default=2)
+RAZORPAY_API_URL = env("RAZORPAY_API_URL", default="https://api.razorpay.com")
+# Publicly known development values for the sandbox; refused in production.
+DEV_RAZORPAY_KEY_ID = "rzp_test_dev_only"
+DEV_RAZORPAY_KEY_SECRET = "dev-only-razorpay-key-secret"  # nosec B105
+DEV_RAZORPAY_WEBHOOK_SECRET = "dev-only-razorpay-webhook-secret"  # nosec B105
+RAZORPAY_KEY_ID = env("RAZORPAY_KEY_ID", default=DEV_RAZORPAY_KEY_ID)
+RAZORPAY_KEY_SECRET = env("RAZORPAY_KEY_SECRET", default=DEV_RAZORPAY_KEY_SECRET)
+RAZORPAY_WEBHOOK_SECRET = env("RAZORPAY_WEBHOOK_SECRET", default=DEV_RAZORPAY_WEBHOOK_SECRET)
 
 # --- Request limits ---------------------------------------------------------------
 MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=1024 * 1024)

@@ -14,9 +14,15 @@ from .base import (
     ALLOWED_HOSTS,
     DATABASE_URL,
     DEBUG,
+    DEV_RAZORPAY_KEY_ID,
+    DEV_RAZORPAY_KEY_SECRET,
+    DEV_RAZORPAY_WEBHOOK_SECRET,
     ENCRYPTION_KEY,
     JWT_SECRET,
     LOGGING,
+    RAZORPAY_KEY_ID,
+    RAZORPAY_KEY_SECRET,
+    RAZORPAY_WEBHOOK_SECRET,
     REDIS_URL,
     SILENCED_SYSTEM_CHECKS,
     env,
@@ -56,6 +62,15 @@ if not REDIS_URL:
     _refuse("REDIS_URL is not set.")
 if not ALLOWED_HOSTS:
     _refuse("ALLOWED_HOSTS is not set (comma-separated host names this service answers).")
+if env("PAYMENT_GATEWAY", default="") not in ("sandbox", "razorpay"):
+    _refuse("PAYMENT_GATEWAY must be set explicitly: `razorpay` (or `sandbox` for a trial).")
+for _name, _value, _dev in (
+    ("RAZORPAY_KEY_ID", RAZORPAY_KEY_ID, DEV_RAZORPAY_KEY_ID),
+    ("RAZORPAY_KEY_SECRET", RAZORPAY_KEY_SECRET, DEV_RAZORPAY_KEY_SECRET),
+    ("RAZORPAY_WEBHOOK_SECRET", RAZORPAY_WEBHOOK_SECRET, DEV_RAZORPAY_WEBHOOK_SECRET),
+):
+    if not _value or _value == _dev:
+        _refuse(f"{_name} is not set (the payment gateway's secrets are required).")
 
 # Emails go to an SMTP server, never to the console: without EMAIL_URL, the local one.
 if not env("EMAIL_URL", default=None):

@@ -31,8 +31,8 @@ ROLES = ["PATIENT", "DOCTOR", "ADMIN"]
 
 # Each list: the count and the page (entries are read alone: no relation is followed).
 LIST_QUERIES = 2
-# The totals and the bookings per day, both aggregated by the database.
-ANALYTICS_QUERIES = 2
+# The totals, the bookings per day and the revenue, each aggregated by the database.
+ANALYTICS_QUERIES = 3
 
 
 def read(client: Any, url: str, params: dict[str, Any] | None = None) -> dict[str, Any]:

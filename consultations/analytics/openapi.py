@@ -24,7 +24,8 @@ analytics = extend_schema(
         "days, at most 366. `cancellationRate` = cancelled / booked; `noShowRate` = "
         "no-shows / consultations that reached their time (active, completed or "
         "no-show); `activeDoctors` = doctors with at least one booking in the "
-        "window; days are UTC days."
+        "window; days are UTC days. `revenue`: amounts (decimal strings) of payments "
+        "made in the window (by payment time): `paid` in total, `refunded` of those."
     ),
     parameters=FROM_TO_PARAMETERS,
     responses={200: envelope("AnalyticsEnvelope", AnalyticsOutputSerializer()), **ERRORS},

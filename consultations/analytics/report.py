@@ -1,17 +1,31 @@
-"""Consultations booked in a window, by status and per day, in two queries."""
+"""Consultations booked in a window, by status and per day (two queries), and the revenue
+of payments made in it (one)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 
 from ..models import Consultation, ConsultationStatus
 
 # Consultations that reached their time: the patient either came or did not.
 REACHED = (ConsultationStatus.ACTIVE, ConsultationStatus.COMPLETED, ConsultationStatus.NO_SHOW)
+# Payments that took money (less what was refunded of them). Read through the
+# consultation's `payment` relation: the payments app sits above this one.
+CAPTURED = ("PAID", "REFUND_PENDING", "REFUNDED")
+CURRENCY = "INR"
+
+
+@dataclass(frozen=True)
+class Revenue:
+    """Paise paid in the window (by payment time), and refunded of those payments."""
+
+    currency: str
+    paid: int
+    refunded: int
 
 
 @dataclass(frozen=True)
@@ -22,10 +36,18 @@ class Analytics:
     bookings_per_day: list[tuple[dt.date, int]]
     cancellation_rate: float
     no_show_rate: float
+    revenue: Revenue
 
 
 def _rate(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
+
+
+def _revenue(since: dt.datetime, until: dt.datetime) -> Revenue:
+    totals = Consultation.objects.filter(
+        payment__status__in=CAPTURED, payment__paid_at__gte=since, payment__paid_at__lt=until
+    ).aggregate(paid=Sum("payment__amount"), refunded=Sum("payment__refunded_amount"))
+    return Revenue(currency=CURRENCY, paid=totals["paid"] or 0, refunded=totals["refunded"] or 0)
 
 
 def consultation_analytics(*, since: dt.datetime, until: dt.datetime) -> Analytics:
@@ -60,4 +82,5 @@ def consultation_analytics(*, since: dt.datetime, until: dt.datetime) -> Analyti
         bookings_per_day=[(day, per_day.get(day, 0)) for day in days],
         cancellation_rate=_rate(by_status[ConsultationStatus.CANCELLED], totals["total"]),
         no_show_rate=_rate(by_status[ConsultationStatus.NO_SHOW], reached),
+        revenue=_revenue(since, until),
     )

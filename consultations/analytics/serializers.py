@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -44,6 +45,22 @@ class DayCountSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
+def _rupees(paise: int) -> str:
+    return str((Decimal(paise) / 100).quantize(Decimal("0.01")))
+
+
+class RevenueSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    paid = serializers.SerializerMethodField(help_text='Decimal string, e.g. "1500.00".')
+    refunded = serializers.SerializerMethodField(help_text='Decimal string, e.g. "500.00".')
+
+    def get_paid(self, revenue: Any) -> str:
+        return _rupees(revenue.paid)
+
+    def get_refunded(self, revenue: Any) -> str:
+        return _rupees(revenue.refunded)
+
+
 class AnalyticsOutputSerializer(serializers.Serializer):
     totalConsultations = serializers.IntegerField(source="total")
     byStatus = serializers.DictField(child=serializers.IntegerField(), source="by_status")
@@ -51,6 +68,7 @@ class AnalyticsOutputSerializer(serializers.Serializer):
     bookingsPerDay = serializers.SerializerMethodField()
     cancellationRate = serializers.FloatField(source="cancellation_rate")
     noShowRate = serializers.FloatField(source="no_show_rate")
+    revenue = RevenueSerializer()
 
     @extend_schema_field(DayCountSerializer(many=True))
     def get_bookingsPerDay(self, analytics: Any) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from doctors.cache import invalidate_availability
 from doctors.models import DoctorProfile, SlotStatus
 from notifications import outbox
 
+from .. import signals
 from ..models import Consultation, ConsultationStatus
 from ._base import (
     field_checks,
@@ -60,6 +61,9 @@ def consultation_book(
             if not DoctorProfile.objects.filter(pk=doctor_id).exists():
                 raise NotFound("No such doctor.")
             raise unavailable("This slot belongs to another doctor.")
+        if slot.status == SlotStatus.BOOKED:
+            # An unpaid hold past its time never blocks a booking, job or no job.
+            signals.slot_taken.send(sender=Consultation, slot=slot, actor=patient)
         # The clock is read after the lock: a wait behind other bookings counts.
         now = timezone.now()
         require_bookable(locked, now=now)
@@ -77,6 +81,9 @@ def consultation_book(
         field_checks(consultation)
         save_on_slot(consultation, force_insert=True)
         set_slot_status(slot, SlotStatus.BOOKED)
+        signals.consultation_booked.send(
+            sender=Consultation, consultation=consultation, fee=locked.fee, actor=patient
+        )
         audit_event(
             action="consultation.booked",
             object_type="consultation",

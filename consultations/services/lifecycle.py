@@ -17,6 +17,7 @@ from doctors.cache import invalidate_availability
 from doctors.models import SlotStatus
 from notifications import outbox
 
+from .. import signals
 from ..models import Consultation, ConsultationStatus
 from ._base import field_checks, lock_visible, require_role, require_transition, set_slot_status
 
@@ -65,6 +66,9 @@ def consultation_cancel(
         set_slot_status(slot, freed)
         _status_event(consultation, action="consultation.cancelled", old=old, actor=cancelled_by)
         outbox.record("consultation.cancelled", consultation)
+        signals.consultation_cancelled.send(
+            sender=Consultation, consultation=consultation, actor=cancelled_by
+        )
         invalidate_availability(consultation.doctor_id)
     return consultation
 

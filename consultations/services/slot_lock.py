@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, cast
 
 from django.db import connection
@@ -18,10 +19,11 @@ from doctors.models import AvailabilitySlot, DoctorProfile
 @dataclass(frozen=True)
 class LockedSlot:
     """A slot read under its row lock, and whether its doctor takes bookings (verified,
-    account active), read in the same statement."""
+    account active) and the doctor's fee, read in the same statement."""
 
     slot: AvailabilitySlot
     doctor_bookable: bool
+    fee: Decimal
 
 
 @functools.cache
@@ -40,7 +42,8 @@ def _lock_slots_statement(vendor: str, count: int) -> tuple[str, tuple[list[Any]
     lock = " FOR UPDATE OF s" if connection.features.has_select_for_update_of else ""
     # Only names from the models' metadata are formatted in; the ids are parameters.
     sql = (
-        f"SELECT {columns}, d.{quote('is_verified')} AND u.{quote('is_active')} "  # noqa: S608  # nosec B608
+        f"SELECT {columns}, d.{quote('consultation_fee')}, "  # noqa: S608  # nosec B608
+        f"d.{quote('is_verified')} AND u.{quote('is_active')} "
         f"FROM {quote(slot.db_table)} s "
         f"JOIN {quote(doctor.db_table)} d ON d.{quote(doctor.pk.column)} = s.{quote('doctor_id')} "
         f"JOIN {quote(user.db_table)} u ON u.{quote(user.pk.column)} = d.{quote('user_id')} "
@@ -69,10 +72,12 @@ def lock_slots(slot_ids: list[Any]) -> dict[Any, LockedSlot]:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     locked: dict[Any, LockedSlot] = {}
-    for *values, bookable in rows:
+    for *values, fee, bookable in rows:
         for index, field in enumerate(AvailabilitySlot._meta.concrete_fields):
             for convert in converters[index]:
                 values[index] = convert(values[index], field, connection)
         slot = AvailabilitySlot.from_db(connection.alias, _SLOT_FIELDS, values)
-        locked[slot.pk] = LockedSlot(slot=slot, doctor_bookable=bool(bookable))
+        locked[slot.pk] = LockedSlot(
+            slot=slot, doctor_bookable=bool(bookable), fee=Decimal(str(fee or 0))
+        )
     return locked

@@ -58,6 +58,8 @@ def test_analytics_counts_the_window(
         # 1 cancelled of 6 booked; 1 no-show of the 4 that reached their time.
         "cancellationRate": 0.1667,
         "noShowRate": 0.25,
+        # Free consultations only here; payments/tests count the money.
+        "revenue": {"currency": "INR", "paid": "0.00", "refunded": "0.00"},
     }
 
 

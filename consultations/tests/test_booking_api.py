@@ -48,6 +48,9 @@ def test_booking_answers_201_with_the_consultation(book, patient, slot):
         "updatedAt",
         "notes",
         "prescription",
+        # API.md "Payments": every consultation says whether it needs paying.
+        "paymentStatus",
+        "payment",
     }
     assert consultation["patientId"] == str(patient.pk)
     assert consultation["doctorId"] == str(slot.doctor_id)
@@ -57,6 +60,8 @@ def test_booking_answers_201_with_the_consultation(book, patient, slot):
     assert consultation["startTime"].endswith("Z")
     assert consultation["notes"] is None
     assert consultation["prescription"] is None
+    assert consultation["paymentStatus"] == "NOT_REQUIRED"
+    assert consultation["payment"] is None
     assert consultation["cancelledBy"] is None
 
 

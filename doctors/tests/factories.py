@@ -22,7 +22,8 @@ class DoctorProfileFactory(factory.django.DjangoModelFactory):
     qualifications = "BAMS"
     registration_number = factory.Sequence(lambda n: f"REG-{n:05d}")
     languages = factory.LazyFunction(lambda: ["English", "Hindi"])
-    consultation_fee = Decimal("500.00")
+    # Free by default, as every doctor was before payments; paid doctors set a fee.
+    consultation_fee = Decimal("0.00")
     experience_years = 10
     timezone = "Asia/Kolkata"
     slot_minutes = 30

@@ -43,6 +43,8 @@ def test_directory_lists_only_verified_doctors_of_active_accounts(client_for, pa
 
 
 def test_directory_entry_has_the_documented_shape(client_for, patient, doctor):
+    doctor.consultation_fee = Decimal("500.00")
+    doctor.save(update_fields=["consultation_fee"])
     slot = SlotFactory(doctor=doctor)
 
     entry = client_for(patient).get("/api/v1/doctors").json()["data"]["doctors"][0]

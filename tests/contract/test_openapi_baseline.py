@@ -8,7 +8,9 @@ only for deliberate contract changes, each named in its commit: the MFA endpoint
 login's `oneOf`, the webhook admin API and the `broker` check of `/ready`, the
 validation rules of every single value (patterns, formats, lengths, list sizes, unknown
 fields), the `encryption` check of `/ready`, and a consultation's optional
-`withheldFields` (health fields withheld from an admin without the view-PHI permission).
+`withheldFields` (health fields withheld from an admin without the view-PHI permission),
+and the payments (API.md "Payments": the payment endpoints, a consultation's
+`paymentStatus` and `payment`).
 Regenerate it only for such a change. Both schemas are compared with every `$ref`
 resolved, so the names of components (the three former copies of the pagination object)
 do not matter, only what a client receives. Two differences are normalised, both where

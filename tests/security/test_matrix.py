@@ -185,6 +185,16 @@ TABLE = [
     ),
     Row("DELETE", f"{V1}/admin/webhooks/{{webhook}}", (401, 403, 403, 403, 403, 204)),
     Row("GET", f"{V1}/admin/webhooks/{{webhook}}/deliveries", (401, 403, 403, 403, 403, 200)),
+    # --- Payments (the matrix's consultations are free: nothing to confirm) -----------
+    Row("GET", f"{V1}/payments", (401, 200, 200, 200, 200, 200)),
+    Row(
+        "POST",
+        f"{V1}/consultations/{{c_pending}}/payment/confirm",
+        (401, 409, 404, 403, 403, 403),
+        {"gatewayPaymentId": "pay_matrix", "signature": "ab" * 32},
+    ),
+    # No JWT: only the gateway's signature counts, and there is none.
+    Row("POST", f"{V1}/payments/webhook", (400, 400, 400, 400, 400, 400), {"event": "x"}),
     # --- Operations: open to all, a token changes nothing ---------------------------------
     Row("GET", "/health", (200, 200, 200, 200, 200, 200)),
     Row("GET", "/ready", (200, 200, 200, 200, 200, 200)),
