@@ -57,13 +57,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "amrutam.common.csp.CSPMiddleware",
+    # Outside the back office's middleware, so an answer made there (the 503 page when the
+    # staff MFA step cannot reach the database) still carries the header.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     # Sessions, the session user and messages, for /admin/ only (see the module).
     "amrutam.common.backoffice.BackOfficeMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "audit.middleware.AuditContextMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Innermost, as django-prometheus' own: it sees the view's exceptions first.
     "amrutam.common.request_metrics.RequestMetricsMiddleware",
 ]

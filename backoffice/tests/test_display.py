@@ -75,6 +75,8 @@ def test_the_clinic_time_zone_is_a_setting(staff, consultation_at):
 
 @pytest.mark.django_db
 def test_the_doctor_page_reads_like_a_profile(staff, doctor):
+    doctor.consultation_fee = Decimal("500.00")
+    doctor.save(update_fields=["consultation_fee"])
     ScheduleRule.objects.create(doctor=doctor, weekday=0, start_minute=540, end_minute=780)
     browser = Client()
     staff_login(browser, staff(CLINIC_ADMIN))
