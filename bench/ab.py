@@ -56,10 +56,16 @@ def virtualenv(tree: Path, venv: Path) -> str:
     log(f"baseline: virtualenv {venv} with its requirements.txt")
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = str(venv / "bin" / "python")
-    subprocess.run(
+    # pip's warnings about the machine's index configuration would bury the report;
+    # they are shown when the install fails.
+    result = subprocess.run(
         [python, "-m", "pip", "install", "--quiet", "-r", str(tree / "requirements.txt")],
-        check=True,
+        capture_output=True,
+        text=True,
+        check=False,
     )
+    if result.returncode:
+        raise SystemExit(f"the baseline's requirements did not install:\n{result.stderr[-3000:]}")
     return python
 
 

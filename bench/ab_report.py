@@ -46,7 +46,17 @@ def ratio(current: float, baseline: float) -> float | None:
 
 
 def side_medians(rounds: list[dict], side: str, scenario: str) -> dict[str, float]:
-    return {field: statistics.median(r[side][scenario][field] for r in rounds) for field in FIELDS}
+    medians = {
+        field: statistics.median(r[side][scenario][field] for r in rounds) for field in FIELDS
+    }
+    # The server's and its database's CPU per request: on a machine busy with other
+    # work, the figure that moves least with that work.
+    medians["cpu_ms"] = statistics.median(
+        r[side][scenario]["cpu_ms_per_request"]["app"]
+        + r[side][scenario]["cpu_ms_per_request"]["db"]
+        for r in rounds
+    )
+    return medians
 
 
 def compare(rounds: list[dict], scenarios: list[str]) -> dict[str, dict]:
@@ -63,6 +73,7 @@ def compare(rounds: list[dict], scenarios: list[str]) -> dict[str, dict]:
                 "throughput": ratio(medians["current"][tp], medians["baseline"][tp]),
                 "p50": ratio(medians["current"]["p50_ms"], medians["baseline"]["p50_ms"]),
                 "p99": ratio(medians["current"]["p99_ms"], medians["baseline"]["p99_ms"]),
+                "cpu_ms": ratio(medians["current"]["cpu_ms"], medians["baseline"]["cpu_ms"]),
             },
             "round_throughput_ratios": [
                 ratio(r["current"][name][tp], r["baseline"][name][tp]) for r in rounds
@@ -93,9 +104,10 @@ def _x(value: float | None) -> str:
 
 def table(comparison: dict[str, dict]) -> list[str]:
     lines = [
-        f"{'':19s}{'throughput /s':^24s}{'p50 ms':^24s}{'p99 ms':^24s}{'errors':>10s}",
+        f"{'':19s}{'throughput /s':^24s}{'p50 ms':^24s}{'p99 ms':^24s}"
+        f"{'CPU ms/req':^24s}{'errors':>10s}",
         f"{'scenario':14s}{'conns':>5s}"
-        + f"{'base':>8s}{'current':>9s}{'ratio':>7s}" * 3
+        + f"{'base':>8s}{'current':>9s}{'ratio':>7s}" * 4
         + f"{'base/cur':>10s}",
     ]
     for name, c in comparison.items():
@@ -110,6 +122,7 @@ def table(comparison: dict[str, dict]) -> list[str]:
             f"{base[tp]:8.0f}{cur[tp]:9.0f}{_x(r['throughput']):>7s}"
             f"{base['p50_ms']:8.1f}{cur['p50_ms']:9.1f}{_x(r['p50']):>7s}"
             f"{base['p99_ms']:8.1f}{cur['p99_ms']:9.1f}{_x(r['p99']):>7s}"
+            f"{base['cpu_ms']:8.2f}{cur['cpu_ms']:9.2f}{_x(r['cpu_ms']):>7s}"
             f"{errors:>10s}"
         )
     return lines
@@ -149,8 +162,10 @@ def report(
         print(line)
     print(
         "medians of the rounds per side; ratio = current / baseline (throughput: above 1 is "
-        "faster; latency: below 1 is faster).\nthroughput: 2xx/s (contention: all answers/s); "
-        "errors: median non-2xx per round, baseline/current."
+        "faster; latency and CPU: below 1 is "
+        "faster).\nthroughput: 2xx/s (contention: all answers/s); "
+        "CPU ms/req: gunicorn's and its database backends' CPU per request, the figure other "
+        "load disturbs least; errors: median non-2xx per round, baseline/current."
     )
     for side in SIDES:
         v = verdicts[side]

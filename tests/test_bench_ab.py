@@ -22,6 +22,7 @@ def figures(rps: float, ok: float, p50: float, p99: float, **extra) -> dict:
         "non_2xx": rps - ok if "non_2xx" not in extra else extra.pop("non_2xx"),
         "socket_errors": 0,
         "statuses": {"201": 20, "409": 100},
+        "cpu_ms_per_request": {"app": p50 / 10, "db": 1.0, "wrk": 0.1},
         **extra,
     }
 
@@ -71,6 +72,8 @@ def test_ratios_are_current_over_baseline_of_each_sides_median():
     assert booking["ratio"]["throughput"] == pytest.approx(2.6)
     assert booking["ratio"]["p50"] == pytest.approx(1.0)
     assert booking["ratio"]["p99"] == pytest.approx(80 / 200)  # median(200, 80, 50) = 80
+    assert booking["baseline"]["cpu_ms"] == pytest.approx(11.0)  # app 100 / 10 + db 1
+    assert booking["ratio"]["cpu_ms"] == pytest.approx(1.0)
     assert booking["round_throughput_ratios"] == pytest.approx([2.5, 400 / 90, 2.0])
     assert comparison["health"]["ratio"]["throughput"] == pytest.approx(1.0)
     # The race's throughput counts every answer, since 409s are its expected outcome.
