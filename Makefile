@@ -94,12 +94,16 @@ clean:
 ## The benchmark (bench/run.py): gunicorn with production settings on PostgreSQL and
 ## Redis (BENCH_PG_URL, BENCH_REDIS_URL; database amrutam_bench, Redis db 9), loaded
 ## with wrk; three rounds, medians printed and written to bench/results/.
+## BASELINE=<git ref> (bench/ab.py): the same scenarios against that ref too, built in a
+## temporary worktree with its own virtualenv (database amrutam_bench_base, Redis db 11),
+## alternating with the working tree; prints both sides' medians and the ratios.
+BASELINE ?=
 bench: install
 	@command -v wrk >/dev/null || { apt-get install -y -q wrk >/dev/null 2>&1 || \
 		{ apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }; }
 	@command -v pgbench >/dev/null || { apt-get install -y -q postgresql-client >/dev/null 2>&1 || \
 		{ apt-get update -q >/dev/null && apt-get install -y -q postgresql-client >/dev/null; }; }
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/$(if $(BASELINE),ab.py --baseline $(BASELINE),run.py) $(BENCH_ARGS)
 
 ## Security scans (.ci/scan): pip-audit on the installed dependencies, bandit on the code,
 ## check --deploy under production settings; fails on a finding that

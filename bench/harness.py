@@ -57,9 +57,10 @@ def production_env(
     return env
 
 
-def manage(env: dict[str, str], *args: str) -> None:
+def manage(env: dict[str, str], *args: str, root: Path = ROOT, python: str = PYTHON) -> None:
+    """`manage.py` of the tree at `root`, run by that tree's interpreter."""
     subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+        [python, "manage.py", *args], cwd=root, env=env, check=True, stdout=subprocess.DEVNULL
     )
 
 
@@ -78,11 +79,14 @@ def start_gunicorn(
     port: int,
     timeout: float,
     booted: Callable[[subprocess.Popen], bool] = lambda proc: True,
+    root: Path = ROOT,
+    python: str = PYTHON,
 ) -> subprocess.Popen:
-    """gunicorn with `gunicorn.conf.py`, once `booted(proc)` holds and /ready is 200."""
+    """gunicorn with `gunicorn.conf.py` of the tree at `root`, once `booted(proc)` holds
+    and /ready is 200."""
     proc = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "amrutam.wsgi", "-c", "gunicorn.conf.py"],
-        cwd=ROOT,
+        [python, "-m", "gunicorn", "amrutam.wsgi", "-c", "gunicorn.conf.py"],
+        cwd=root,
         env=env,
         stdout=log_file.open("w"),
         stderr=subprocess.STDOUT,
@@ -186,27 +190,29 @@ def cpu_pressure() -> float | None:
     return float(line.split("avg10=")[1].split()[0])
 
 
-def gunicorn_settings(env: dict[str, str]) -> dict[str, object]:
+def gunicorn_settings(
+    env: dict[str, str], root: Path = ROOT, python: str = PYTHON
+) -> dict[str, object]:
     """Workers and threads as gunicorn.conf.py resolves them for this environment."""
     code = (
         "import runpy, json; c = runpy.run_path('gunicorn.conf.py'); "
         "print(json.dumps({k: c[k] for k in ('workers', 'threads', 'worker_class')}))"
     )
     out = subprocess.run(
-        [PYTHON, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        [python, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True
     )
     return json.loads(out.stdout)
 
 
-def git_commit() -> str | None:
+def git_commit(root: Path = ROOT) -> str | None:
     out = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
     )
     if out.returncode != 0:
         return None
     dirty = subprocess.run(
         ["git", "status", "--porcelain", "--untracked-files=no"],
-        cwd=ROOT,
+        cwd=root,
         capture_output=True,
         text=True,
     ).stdout.strip()
