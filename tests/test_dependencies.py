@@ -1,6 +1,7 @@
-"""The apps depend on each other one way: common <- audit <- accounts <- doctors <-
-consultations <- demo. A module may import its own layer and the layers below it, never
-one above, so no cycle can form and each app can be read without those above it.
+"""The apps depend on each other one way: common <- audit <- accounts <- consent <-
+doctors <- consultations <- privacy <- demo. A module may import its own layer and the
+layers below it, never one above, so no cycle can form and each app can be read without
+those above it.
 
 Non-test modules only (tests may build data of any app). Both import statements and
 app-registry look-ups (`apps.get_model("doctors", ...)`) count.
@@ -16,7 +17,16 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 # Lowest first. `amrutam.common` is the shared base; the rest of `amrutam` (settings,
 # URL map, views) is the project that wires every app together and is not layered.
-LAYERS = ("amrutam.common", "audit", "accounts", "doctors", "consultations", "demo")
+LAYERS = (
+    "amrutam.common",
+    "audit",
+    "accounts",
+    "consent",
+    "doctors",
+    "consultations",
+    "privacy",
+    "demo",
+)
 
 
 def _layer(module: str) -> int | None:
