@@ -3,7 +3,9 @@ module: only prose (`description`, `summary`) may change.
 
 `openapi_baseline.json` is the schema the API served before the envelopes, errors and
 pagination were defined once in `amrutam/common/contract/` (`manage.py spectacular
---format openapi-json`). Both schemas are compared with every `$ref` resolved, so the
+--format openapi-json`), since extended on purpose only by contract additions of
+API.md (consent and data rights: the consent, export and erasure endpoints and the
+consultation's `consentId`). Both schemas are compared with every `$ref` resolved, so the
 names of components (the three former copies of the pagination object) do not matter,
 only what a client receives. Two differences are normalised, both where the old schema
 held several spellings of one body:
