@@ -62,6 +62,7 @@ def world(patient, patient_b, doctor, doctor_b, admin_user) -> World:
     from accounts.models import PatientProfile
     from accounts.tests.factories import UserFactory
     from accounts.tokens import token_pair_for
+    from consent.models import ConsentRecord
     from consultations.models import ClinicalNotes, ConsultationStatus, Prescription
     from doctors.models import ScheduleRule
     from doctors.tests.factories import DoctorProfileFactory
@@ -94,6 +95,9 @@ def world(patient, patient_b, doctor, doctor_b, admin_user) -> World:
         items=[{"medicine": "Tulsi", "dosage": "5 ml", "frequency": "twice", "durationDays": 5}],
         item_count=1,
     )
+    consent_a = ConsentRecord.objects.create(
+        user=patient, purpose="reminders", granted=True, mode="EXPLICIT", notice_version="1"
+    )
     # Patient B's own consultation with doctor Y: what A and X must never see.
     theirs = _consultation(patient_b, doctor_b, 48 * 60, ConsultationStatus.PENDING)
 
@@ -120,6 +124,7 @@ def world(patient, patient_b, doctor, doctor_b, admin_user) -> World:
         c_active=str(active.pk),
         c_done=str(done.pk),
         c_theirs=str(theirs.pk),
+        consent_a=str(consent_a.pk),
         refresh_a=token_pair_for(patient).refresh,
         email_a=patient.email,
         time_off_start=(timezone.now() + dt.timedelta(hours=2)).isoformat(),
@@ -154,8 +159,10 @@ def _models() -> dict[str, Any]:
     )
 
     from accounts.models import PatientProfile, User
+    from consent.models import ConsentRecord
     from consultations.models import ClinicalNotes, Consultation, Prescription
     from doctors.models import AvailabilitySlot, DoctorProfile, ScheduleRule, TimeOff
+    from privacy.models import ErasureRequest
 
     return {
         "user": User,
@@ -169,6 +176,8 @@ def _models() -> dict[str, Any]:
         "prescriptions": Prescription,
         "refresh_tokens": OutstandingToken,
         "revoked_tokens": BlacklistedToken,
+        "consents": ConsentRecord,
+        "erasures": ErasureRequest,
     }
 
 
@@ -187,6 +196,8 @@ OWNER = {
     ),
     "refresh_tokens": lambda user: Q(user=user),
     "revoked_tokens": lambda user: Q(token__user=user),
+    "consents": lambda user: Q(user=user),
+    "erasures": lambda user: Q(patient=user),
 }
 
 
