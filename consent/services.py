@@ -119,3 +119,26 @@ def consent_for_booking(*, patient_id: Any) -> uuid.UUID:
     # The actor is the request's user: the booking patient.
     _audit(record, "consent.implied", None)
     return record.pk
+
+
+def consents_withdraw_all(*, user_id: Any, withdrawn_by: Actor | str | None) -> int:
+    """Withdraw every grant still in force of `user_id` (an erasure withdraws them all),
+    in the caller's transaction. Returns how many were withdrawn."""
+    grants = (
+        ConsentRecord.objects.filter(user_id=user_id, granted=True, withdrawal__isnull=True)
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    count = 0
+    for grant in grants:
+        withdrawal = ConsentRecord.objects.create(
+            user_id=user_id,
+            purpose=grant.purpose,
+            granted=False,
+            mode=Mode.EXPLICIT,
+            notice_version=settings.CONSENT_NOTICE_VERSION,
+            withdraws=grant,
+        )
+        _audit(withdrawal, "consent.withdrawn", withdrawn_by)
+        count += 1
+    return count

@@ -14,6 +14,7 @@ from accounts.services import user_erase_identity
 from amrutam.common.exceptions import InvalidState, PermissionDenied, ValidationFailed
 from amrutam.common.typing import Actor
 from audit.services import audit_event
+from consent.services import consents_withdraw_all
 from consultations.services.erasure import (
     consultation_records_erase,
     consultation_records_retained_until,
@@ -46,6 +47,8 @@ def erasure_request(*, user: Actor, password: str) -> ErasureRequest:
             raise InvalidState("This account has already been erased.")
         if not locked.check_password(password):
             raise ErasurePasswordIncorrect()
+        # Withdrawn first: from its commit on, a booking of this patient is refused.
+        consents_withdraw_all(user_id=locked.pk, withdrawn_by=user)
         cancelled = consultations_release_for_erasure(patient_id=locked.pk, erased_by=user)
         retained_until = consultation_records_retained_until(
             patient_id=locked.pk, years=settings.MEDICAL_RECORD_RETENTION_YEARS

@@ -92,6 +92,10 @@ def test_erasure_removes_identity_everywhere_and_keeps_clinical_records_until_re
     assert pending.status == ConsultationStatus.CANCELLED
     assert pending.slot.status == SlotStatus.AVAILABLE
     assert pending.reason is None
+    # Every consent still in force is withdrawn (the history stays).
+    from consent.selectors import consent_is_withdrawn
+
+    assert consent_is_withdrawn(user_id=patient.pk, purpose="telemedicine")
     # Clinical records: kept and still decryptable.
     kept = Consultation.objects.get(pk=completed.pk)
     assert kept.reason == "Sentinel cough"
