@@ -309,6 +309,7 @@ JOB_SCHEDULES = {
     "verify_audit_log": env("SCHEDULE_VERIFY_AUDIT_LOG", default="45 2 * * *"),
     "outbox_sweep": env("SCHEDULE_OUTBOX_SWEEP", default="* * * * *"),
     "send_due_reminders": env("SCHEDULE_REMINDERS", default="* * * * *"),
+    "enforce_retention": env("SCHEDULE_ENFORCE_RETENTION", default="0 3 * * *"),
 }
 
 # --- Email ------------------------------------------------------------------------
