@@ -22,6 +22,7 @@ from ..models import (
     IdempotencyRecord,
     Prescription,
 )
+from .. import signals
 from ._base import lock_visible, set_slot_status
 
 # Consultations that took place or were due: medical records kept until retention ends.
@@ -60,6 +61,10 @@ def consultations_release_for_erasure(*, patient_id: Any, erased_by: Actor | Non
             object_id=consultation.pk,
             changes={"status": [ConsultationStatus.PENDING, ConsultationStatus.CANCELLED]},
             actor=erased_by,
+        )
+        # Payments listen for cancels: a paid consultation is refunded like any cancel.
+        signals.consultation_cancelled.send(
+            sender=Consultation, consultation=consultation, actor=erased_by
         )
         invalidate_availability(consultation.doctor_id)
         cancelled.append(consultation.pk)
