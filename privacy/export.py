@@ -20,6 +20,8 @@ from consent.selectors import consent_list
 from consent.serializers import ConsentOutputSerializer
 from consultations.models import Consultation
 from consultations.serializers import ConsultationOutputSerializer
+from payments.selectors import payment_list_of_patient
+from payments.serializers import PaymentOutputSerializer
 
 # Rows fetched per round trip while streaming: bounds memory, not the document.
 CHUNK = 200
@@ -51,6 +53,11 @@ def _consultations(user_id: Any) -> Iterator[dict[str, Any]]:
 def _consents(user_id: Any) -> Iterator[dict[str, Any]]:
     for record in consent_list(user_id=user_id).iterator(chunk_size=CHUNK):
         yield ConsentOutputSerializer(record).data
+
+
+def _payments(user_id: Any) -> Iterator[dict[str, Any]]:
+    for payment in payment_list_of_patient(patient_id=user_id).iterator(chunk_size=CHUNK):
+        yield PaymentOutputSerializer(payment).data
 
 
 def _access_log(user_id: Any) -> Iterator[dict[str, Any]]:
@@ -92,8 +99,9 @@ def export_stream(*, user_id: Any) -> Iterator[str]:
     yield f'"generatedAt":{_dumps(when)},"user":{_dumps(head)},'
     yield f'"profile":{_dumps(head.get("profile"))},"consultations":'
     yield from _array(_consultations(user_id))
-    # Payments have no app of their own yet: nothing is held about them.
-    yield ',"payments":[],"consents":'
+    yield ',"payments":'
+    yield from _array(_payments(user_id))
+    yield ',"consents":'
     yield from _array(_consents(user_id))
     yield ',"accessLog":'
     yield from _array(_access_log(user_id))

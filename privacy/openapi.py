@@ -9,6 +9,7 @@ from accounts.serializers import ProfileOutputSerializer, UserOutputSerializer
 from amrutam.common.contract.openapi import RETRY_AFTER, envelope, error_responses
 from consent.serializers import ConsentOutputSerializer
 from consultations.serializers import ConsultationOutputSerializer
+from payments.serializers import PaymentOutputSerializer
 
 from .serializers import ErasureInputSerializer, ErasureOutputSerializer
 
@@ -35,10 +36,7 @@ ExportEnvelope = envelope(
                 "user": UserOutputSerializer(),
                 "profile": ProfileOutputSerializer(allow_null=True),
                 "consultations": ConsultationOutputSerializer(many=True),
-                "payments": serializers.ListField(
-                    child=serializers.DictField(),
-                    help_text="The caller's payments (empty until payments are taken).",
-                ),
+                "payments": PaymentOutputSerializer(many=True),
                 "consents": ConsentOutputSerializer(many=True),
                 "accessLog": AccessLogEntry.__class__(many=True),
             },
@@ -70,12 +68,13 @@ erasure = extend_schema(
     operation_id="auth_me_erasure",
     summary="Erase the calling patient's account",
     description=(
-        "Patients only (others: 403). Upcoming consultations are cancelled first; the "
+        "Patients only (others: 403). Upcoming consultations are cancelled first (paid "
+        "ones refunded in full, as any cancel); the "
         "account is deactivated at once (every token answers 401 from now on); name, "
         "email, phone and profile are erased. Consultation records, notes and "
         "prescriptions stay encrypted until `retainedUntil` (MEDICAL_RECORD_RETENTION_YEARS "
         "after the last consultation that took place or was due; null when none is kept), "
-        "then `manage.py enforce_retention` erases them unless a legal hold is set. "
+        "then the daily `enforce_retention` job erases them unless a legal hold is set. "
         "Wrong password: 400 `validation_error` on `password` (failures rate limited as "
         "login). A consultation in progress (ACTIVE): 409 `invalid_state`."
     ),
