@@ -15,6 +15,7 @@ from audit.services import audit_event
 from doctors.cache import invalidate_availability
 from doctors.models import SlotStatus
 
+from .. import signals
 from ..models import (
     ClinicalNotes,
     Consultation,
@@ -22,7 +23,6 @@ from ..models import (
     IdempotencyRecord,
     Prescription,
 )
-from .. import signals
 from ._base import lock_visible, set_slot_status
 
 # Consultations that took place or were due: medical records kept until retention ends.
