@@ -172,7 +172,6 @@ def _models() -> dict[str, Any]:
     )
 
     from accounts.models import MFAChallenge, PatientProfile, RecoveryCode, TOTPDevice, User
-    from accounts.models import PatientProfile, User
     from consent.models import ConsentRecord
     from consultations.models import ClinicalNotes, Consultation, Prescription
     from doctors.models import AvailabilitySlot, DoctorProfile, ScheduleRule, TimeOff

@@ -105,6 +105,7 @@ TABLE = [
         (200, 200, 200, 200, 200, 200),
         {"mfaToken": "{mfa_token_x}", "code": "{code_x}"},
         peer_untouched=False,
+    ),
     # --- Consent and data rights ------------------------------------------------------
     Row("GET", f"{V1}/auth/me/consents", (401, 200, 200, 403, 403, 403)),
     Row(
