@@ -79,7 +79,9 @@ def test_withdrawn_telemedicine_consent_refuses_booking_and_changes_nothing(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_first_bookings_record_one_implied_consent():
+def test_concurrent_first_bookings_record_one_implied_consent(settings):
+    # Four bookings with one doctor: above the hoarding cap's default, not tested here.
+    settings.BOOKING_MAX_UPCOMING_PER_DOCTOR = 4
     from accounts.tokens import access_token_for
     from doctors.tests.factories import DoctorProfileFactory
 
