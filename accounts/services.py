@@ -300,3 +300,37 @@ def _profile_update(user: User, values: dict[str, Any], *, updated_by: Actor | N
         changes={"fields": changed},
         actor=updated_by,
     )
+
+
+def user_erase_identity(*, user: User, erased_by: Actor | None) -> User:
+    """Deactivate `user` and erase their name, email, password and health profile (the
+    keyed phone hash too); every token fails from the next request on. The caller holds
+    the user's row lock. The audit trail keeps the id: names and emails are masked there.
+    """
+    user.is_active = False
+    user.email = f"erased-{user.pk.hex}@erased.invalid"
+    user.name = "Erased patient"
+    user.set_unusable_password()
+    _revoke_everything(user)
+    user.save(
+        update_fields=["is_active", "email", "name", "password", "token_version", "updated_at"]
+    )
+    profile = PatientProfile.objects.filter(user_id=user.pk).first()
+    if profile is not None:
+        for field in PatientProfile.PHI_FIELDS:
+            setattr(profile, field, None)
+        # Saving `phone` recomputes `phone_hash` from it: None.
+        profile.save(update_fields=[*PatientProfile.PHI_FIELDS, "updated_at"])
+    _admin_log_forget(user)
+    audit_event(action="user.erased", object_type=User, object_id=user.pk, actor=erased_by)
+    return user
+
+
+def _admin_log_forget(user: User) -> None:
+    # The back office's own history names an edited user by str(user), the email.
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)
+    ).update(object_repr=str(user.pk))

@@ -25,6 +25,8 @@ urlpatterns = [
     path("api/v1/", include("accounts.urls")),
     path("api/v1/", include("audit.urls")),
     path("api/v1/", include("notifications.urls")),
+    path("api/v1/", include("consent.urls")),
+    path("api/v1/", include("privacy.urls")),
     # Django's admin login behind the failed-login limits (accounts/admin_login.py).
     path("admin/login/", admin_login, name="admin-login"),
     # The second factor of every staff login (accounts/admin_mfa.py).

@@ -26,7 +26,9 @@ class Tracked:
 
 # Idempotency records are not tracked: they are a cache of answers, not clinic data.
 TRACKED = (
-    Tracked("accounts.User", exclude=("password", "last_login")),
+    # Name and email are masked like PHI: the trail keeps ids only, so erasing a
+    # patient's identity never needs to touch a hashed, append-only entry.
+    Tracked("accounts.User", exclude=("password", "last_login"), extra_masked=("email", "name")),
     Tracked("accounts.PatientProfile"),
     Tracked("doctors.DoctorProfile"),
     Tracked("doctors.AvailabilitySlot"),

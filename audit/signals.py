@@ -34,6 +34,10 @@ def logentry_fill_context(sender: Any, instance: Any, **kwargs: Any) -> None:
         instance.remote_addr = ctx.ip or None
     if not instance.cid:
         instance.cid = ctx.request_id or None
+    # Ids only: django-auditlog names the object by str(instance) (a user's email) and
+    # may copy the actor's email; neither may outlive an erasure in an append-only row.
+    instance.object_repr = f"{instance.object_pk}"
+    instance.actor_email = None
     instance.additional_data = {
         **(instance.additional_data or {}),
         "request_id": ctx.request_id,

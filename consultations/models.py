@@ -78,6 +78,15 @@ class Consultation(BaseModel):
         related_name="+",
     )
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # The telemedicine consent the booking relied on (TPG 2020); null for bookings
+    # made before consent was recorded.
+    consent = models.ForeignKey(
+        "consent.ConsentRecord",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 

@@ -137,6 +137,11 @@ class ConsultationListItemSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ConsultationStatus.choices)
     meetingLink = serializers.CharField(source="meeting_link")
     cancelledBy = serializers.UUIDField(source="cancelled_by_id", allow_null=True)
+    consentId = serializers.UUIDField(
+        source="consent_id",
+        allow_null=True,
+        help_text="The telemedicine consent the booking relied on (null before consent records).",
+    )
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
     paymentStatus = serializers.SerializerMethodField()

@@ -14,6 +14,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from consent.models import Purpose
+from consent.selectors import consent_is_withdrawn
+
 from .emails import render_email
 from .models import (
     REMINDER_OFFSETS,
@@ -198,6 +201,10 @@ def _not_due_reason(
     if notification.kind not in REMINDER_OFFSETS:
         return ""
     if consultation.status != "PENDING" or now >= consultation.start:
+        return "skip"
+    # Read at send time, not when planned: a withdrawal after booking stops the
+    # reminders still pending.
+    if consent_is_withdrawn(user_id=notification.recipient_id, purpose=Purpose.REMINDERS):
         return "skip"
     if consultation.start != notification.planned_for:
         return "moved"

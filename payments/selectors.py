@@ -41,6 +41,11 @@ def payment_list_visible_to(
     return payments.order_by("-created_at", "-id")
 
 
+def payment_list_of_patient(*, patient_id: Any) -> QuerySet[Payment]:
+    """Every payment of `patient_id`'s consultations, oldest first (the data export)."""
+    return Payment.objects.filter(consultation__patient_id=patient_id).order_by("created_at", "pk")
+
+
 def payment_list_expired_holds() -> list[Any]:
     """Ids of consultations whose unpaid hold has run out."""
     return list(

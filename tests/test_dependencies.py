@@ -1,7 +1,7 @@
-"""The apps depend on each other one way: common <- audit <- accounts <- doctors <-
-notifications <- consultations <- payments <- backoffice <- demo. A module may import its
-own layer and the layers below it, never one above, so no cycle can form and each app can
-be read without those above it.
+"""The apps depend on each other one way: common <- audit <- accounts <- consent <-
+doctors <- notifications <- consultations <- payments <- privacy <- backoffice <- demo. A
+module may import its own layer and the layers below it, never one above, so no cycle can
+form and each app can be read without those above it.
 
 Non-test modules only (tests may build data of any app). Both import statements and
 app-registry look-ups (`apps.get_model("doctors", ...)`) count.
@@ -21,10 +21,12 @@ LAYERS = (
     "amrutam.common",
     "audit",
     "accounts",
+    "consent",
     "doctors",
     "notifications",
     "consultations",
     "payments",
+    "privacy",
     "backoffice",
     "demo",
 )

@@ -41,9 +41,11 @@ INSTALLED_APPS = [
     "corsheaders",
     "auditlog",
     "accounts",
+    "consent",
     "doctors",
     "consultations",
     "payments",
+    "privacy",
     "audit",
     "demo",
     "notifications",
@@ -238,6 +240,13 @@ READY_DB_TIMEOUT_SECONDS = env.float("READY_DB_TIMEOUT_SECONDS", default=2.0)
 
 # --- Business rules ---------------------------------------------------------------
 CANCELLATION_CUTOFF_MINUTES = env.int("CANCELLATION_CUTOFF_MINUTES", default=60)
+# The consent notice patients are shown; every consent record names the version.
+CONSENT_NOTICE_VERSION = env("CONSENT_NOTICE_VERSION", default="2025-11")
+# How long clinical records of an erased patient are kept after their last
+# consultation: the Indian Medical Council (Professional Conduct, Etiquette and
+# Ethics) Regulations 2002, regulation 1.3.1 (3 years), which the Telemedicine
+# Practice Guidelines 2020 apply to teleconsultation records. See README.
+MEDICAL_RECORD_RETENTION_YEARS = env.int("MEDICAL_RECORD_RETENTION_YEARS", default=3)
 BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=14)
 # Upcoming (pending, not yet started) consultations one patient may hold, in total and
 # with one doctor, so nobody can hoard a doctor's slots; 0 turns a cap off.
@@ -302,6 +311,7 @@ JOB_SCHEDULES = {
     "verify_audit_log": env("SCHEDULE_VERIFY_AUDIT_LOG", default="45 2 * * *"),
     "outbox_sweep": env("SCHEDULE_OUTBOX_SWEEP", default="* * * * *"),
     "send_due_reminders": env("SCHEDULE_REMINDERS", default="* * * * *"),
+    "enforce_retention": env("SCHEDULE_ENFORCE_RETENTION", default="0 3 * * *"),
 }
 
 # --- Email ------------------------------------------------------------------------
@@ -366,6 +376,7 @@ RATELIMIT_LOGIN_PER_IP = env("RATELIMIT_LOGIN_PER_IP", default="30/15m")
 RATELIMIT_REGISTER_PER_IP = env("RATELIMIT_REGISTER_PER_IP", default="20/h")
 RATELIMIT_REFRESH_PER_IP = env("RATELIMIT_REFRESH_PER_IP", default="60/15m")
 RATELIMIT_ADMIN_LOGIN_PER_IP = env("RATELIMIT_ADMIN_LOGIN_PER_IP", default="30/15m")
+RATELIMIT_EXPORT_PER_USER = env("RATELIMIT_EXPORT_PER_USER", default="5/h")
 
 # --- REST framework ---------------------------------------------------------------
 REST_FRAMEWORK = {

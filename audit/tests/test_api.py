@@ -112,7 +112,10 @@ def test_logs_include_mirrored_field_changes(patient, admin_user, client_for):
 
     [entry] = response.json()["data"]["logs"]
     assert (entry["action"], entry["objectType"]) == ("user.created", "user")
-    assert entry["changes"]["email"] == ["None", "patient.a@example.com"]
+    # Identity is masked like health data: the trail keeps ids only (erasure-safe).
+    assert entry["changes"]["email"] == ["[REDACTED]", "[REDACTED]"]
+    assert entry["changes"]["name"] == ["[REDACTED]", "[REDACTED]"]
+    assert entry["changes"]["role"] == ["None", "PATIENT"]
     assert "password" not in entry["changes"]
 
 

@@ -92,4 +92,4 @@ def test_auditlog_entries_refuse_update_and_delete(patient):
         _sql("DELETE FROM auditlog_logentry WHERE id = %s", [log_entry.pk])
 
     log_entry.refresh_from_db()
-    assert log_entry.changes["email"] == ["None", "patient.a@example.com"]
+    assert log_entry.changes["role"] == ["None", "PATIENT"]

@@ -15,6 +15,7 @@ from amrutam.common.exceptions import InvalidState, NotFound, PermissionDenied
 from amrutam.common.metrics import BOOKINGS
 from amrutam.common.typing import Actor
 from audit.services import audit_event
+from consent.services import consent_for_booking
 from doctors.cache import invalidate_availability
 from doctors.models import DoctorProfile, SlotStatus
 from notifications import outbox
@@ -44,13 +45,17 @@ def consultation_book(
 ) -> Consultation:
     """Book slot `slot_id` of doctor `doctor_id` for `patient`.
 
-    Raise PermissionDenied (not a patient), NotFound (unknown slot or doctor),
-    SlotUnavailable (taken, blocked, started, another doctor's, doctor not bookable) or
-    BookingLimitReached (the patient holds the most upcoming consultations allowed).
+    Raise PermissionDenied (not a patient), ConsentWithdrawn (telemedicine consent
+    withdrawn), NotFound (unknown slot or doctor), SlotUnavailable (taken, blocked,
+    started, another doctor's, doctor not bookable) or BookingLimitReached (the patient
+    holds the most upcoming consultations allowed).
     """
     if patient.role != Role.PATIENT:
         raise PermissionDenied("Only patients can book consultations.")
     with transaction.atomic():
+        # Before the slot lock: a refused consent holds no lock. The implied consent a
+        # first booking records commits or rolls back with the booking.
+        consent_id = consent_for_booking(patient_id=patient.pk)
         # The row lock makes concurrent bookings of this slot queue here; each one
         # then sees the winner's BOOKED status and is refused.
         locked = lock_slots([slot_id]).get(slot_id)
@@ -77,6 +82,7 @@ def consultation_book(
             status=ConsultationStatus.PENDING,
             reason=reason or None,
             meeting_token=_meeting_token(),
+            consent_id=consent_id,
         )
         field_checks(consultation)
         save_on_slot(consultation, force_insert=True)

@@ -44,6 +44,7 @@ def test_booking_answers_201_with_the_consultation(book, patient, slot):
         "meetingLink",
         "cancellationReason",
         "cancelledBy",
+        "consentId",
         "createdAt",
         "updatedAt",
         "notes",

@@ -235,3 +235,31 @@ def test_an_email_whose_worker_died_mid_send_is_sent_again_once(slot_in, booked,
     assert during_lease == "not_claimed"
     assert outcomes == ["sent", "not_claimed"]
     assert mail.count() == 1
+
+
+def test_a_withdrawn_reminders_consent_stops_that_patients_pending_reminders(
+    slot_in, booked, patient, patient_b, mail
+):
+    from consent.services import consent_record, consent_withdraw
+    from notifications.selectors import notification_list_due
+
+    mine = booked(slot_in(dt.timedelta(hours=30)))
+    theirs_slot = slot_in(dt.timedelta(hours=31))
+    theirs = booked(theirs_slot, who=patient_b)
+    dispatch_all()
+    # Withdrawn after booking, while the reminders are already planned.
+    grant = consent_record(user=patient_b, purpose="reminders", granted=True)
+    consent_withdraw(user=patient_b, consent_id=grant.pk)
+
+    # The reminder pass at a moment both 24 h reminders are due.
+    now = theirs_slot.start_time - dt.timedelta(hours=24) + dt.timedelta(minutes=1)
+    for notification_id in notification_list_due(now=now):
+        notification_send(notification_id=notification_id, now=now)
+
+    def reminder_subjects(user) -> list[str]:
+        return [m["Subject"] for m in mail.to(user.email) if m["Subject"].startswith("Reminder")]
+
+    assert reminder_subjects(patient) == ["Reminder: your consultation is tomorrow"]
+    assert reminder_subjects(patient_b) == []
+    assert reminders(mine)[NotificationKind.REMINDER_24H].status == SendStatus.SENT
+    assert reminders(theirs)[NotificationKind.REMINDER_24H].status == SendStatus.SKIPPED

@@ -72,6 +72,7 @@ def world(patient, patient_b, doctor, doctor_b, admin_user) -> World:
     from accounts.models import PatientProfile
     from accounts.tests.factories import UserFactory, totp_code
     from accounts.tokens import token_pair_for
+    from consent.models import ConsentRecord
     from consultations.models import ClinicalNotes, ConsultationStatus, Prescription
     from doctors.models import ScheduleRule
     from doctors.tests.factories import DoctorProfileFactory
@@ -104,6 +105,9 @@ def world(patient, patient_b, doctor, doctor_b, admin_user) -> World:
         items=[{"medicine": "Tulsi", "dosage": "5 ml", "frequency": "twice", "durationDays": 5}],
         item_count=1,
     )
+    consent_a = ConsentRecord.objects.create(
+        user=patient, purpose="reminders", granted=True, mode="EXPLICIT", notice_version="1"
+    )
     # Patient B's own consultation with doctor Y: what A and X must never see.
     theirs = _consultation(patient_b, doctor_b, 48 * 60, ConsultationStatus.PENDING)
 
@@ -131,6 +135,7 @@ def world(patient, patient_b, doctor, doctor_b, admin_user) -> World:
         c_done=str(done.pk),
         c_theirs=str(theirs.pk),
         webhook=str(_webhook(admin_user).pk),
+        consent_a=str(consent_a.pk),
         refresh_a=token_pair_for(patient).refresh,
         mfa_token_x=mfa_token_issue(user=doctor.user),
         code_x=totp_code(doctor.user),
@@ -167,8 +172,10 @@ def _models() -> dict[str, Any]:
     )
 
     from accounts.models import MFAChallenge, PatientProfile, RecoveryCode, TOTPDevice, User
+    from consent.models import ConsentRecord
     from consultations.models import ClinicalNotes, Consultation, Prescription
     from doctors.models import AvailabilitySlot, DoctorProfile, ScheduleRule, TimeOff
+    from privacy.models import ErasureRequest
 
     return {
         "user": User,
@@ -185,6 +192,8 @@ def _models() -> dict[str, Any]:
         "prescriptions": Prescription,
         "refresh_tokens": OutstandingToken,
         "revoked_tokens": BlacklistedToken,
+        "consents": ConsentRecord,
+        "erasures": ErasureRequest,
     }
 
 
@@ -206,6 +215,8 @@ OWNER = {
     ),
     "refresh_tokens": lambda user: Q(user=user),
     "revoked_tokens": lambda user: Q(token__user=user),
+    "consents": lambda user: Q(user=user),
+    "erasures": lambda user: Q(patient=user),
 }
 
 

@@ -24,7 +24,12 @@ from accounts.tests.factories import DEFAULT_PASSWORD
 from tests.security.conftest import ACTORS, PEER, all_rows, owned_rows
 
 NEW_PASSWORD = "Violet-Ledger-93!"
-ERROR_CODES = {401: "not_authenticated", 403: "permission_denied", 404: "not_found"}
+ERROR_CODES = {
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    409: "invalid_state",
+}
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,27 @@ TABLE = [
         (200, 200, 200, 200, 200, 200),
         {"mfaToken": "{mfa_token_x}", "code": "{code_x}"},
         peer_untouched=False,
+    ),
+    # --- Consent and data rights ------------------------------------------------------
+    Row("GET", f"{V1}/auth/me/consents", (401, 200, 200, 403, 403, 403)),
+    Row(
+        "POST",
+        f"{V1}/auth/me/consents",
+        (401, 201, 201, 403, 403, 403),
+        {"purpose": "data_sharing", "granted": True},
+    ),
+    Row(
+        "POST",
+        f"{V1}/auth/me/consents/{{consent_a}}/withdraw",
+        (401, 200, 404, 403, 403, 403),
+    ),
+    Row("GET", f"{V1}/auth/me/export", (401, 200, 200, 200, 200, 200)),
+    # Patient A has a consultation in progress: erasure waits for it (409).
+    Row(
+        "POST",
+        f"{V1}/auth/me/erasure",
+        (401, 409, 202, 403, 403, 403),
+        {"password": DEFAULT_PASSWORD},
     ),
     # --- Doctors ----------------------------------------------------------------------
     Row("GET", f"{V1}/doctors", (401, 200, 200, 200, 200, 200)),
