@@ -78,6 +78,7 @@ class LoginInputSerializer(serializers.Serializer):
     password = StrictCharField(max_length=128, trim_whitespace=False)
 
 
+@extend_schema_field({"type": "string", "pattern": "^[0-9]{6}$", "maxLength": 16})
 class TOTPCodeField(StrictCharField):
     """Six digits, as an authenticator app shows them (spaces around are ignored)."""
 
@@ -93,6 +94,9 @@ class TOTPCodeField(StrictCharField):
         return value
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": "^[A-Za-z0-9]{5}-?[A-Za-z0-9]{5}$", "maxLength": 32}
+)
 class RecoveryCodeField(StrictCharField):
     """A recovery code as issued (`abcde-fghjk`); case, spaces and dashes are ignored."""
 

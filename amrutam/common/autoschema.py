@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import RegexValidator
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework import serializers
 
@@ -34,7 +35,10 @@ class AutoSchema(SpectacularAutoSchema):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if direction != "request":
             return schema
-        if isinstance(field, serializers.CharField) and _plain_string(schema):
+        # A field with a pattern of its own (RegexField) gets that pattern from
+        # drf-spectacular's validator mapping, which must not be covered by the generic one.
+        own_pattern = any(isinstance(v, RegexValidator) for v in field.validators)
+        if isinstance(field, serializers.CharField) and _plain_string(schema) and not own_pattern:
             blank_refused = not field.allow_blank
             schema["pattern"] = NOT_BLANK if blank_refused else NO_NUL
             if blank_refused:

@@ -69,7 +69,46 @@ EXPECTED: tuple[Refusal, ...] = (
         "registrationNumber",
         "state: the doctor has no registration number yet",
     ),
+    Refusal("DELETE /api/v1/auth/mfa/totp", 400, "validation_error", "password", "credential"),
+    Refusal("POST /api/v1/auth/me/erasure", 400, "validation_error", "password", "credential"),
+    *(
+        Refusal(
+            op, 400, "invalid_mfa_code", why="credential: a code the authenticator did not show"
+        )
+        for op in ("POST /api/v1/auth/mfa/totp/confirm", "DELETE /api/v1/auth/mfa/totp")
+    ),
+    Refusal(
+        "POST /api/v1/payments/webhook",
+        400,
+        "webhook_signature_invalid",
+        why="credential: the gateway's signature over the raw body",
+    ),
+    Refusal(
+        "POST /api/v1/consultations/{id}/payment/confirm",
+        400,
+        "payment_signature_invalid",
+        why="credential: Checkout's signature",
+    ),
+    Refusal(
+        "POST /api/v1/admin/webhooks",
+        400,
+        "validation_error",
+        "url",
+        "network: https to a host that resolves to public addresses only",
+        ("https", "public", "private", "resolve", "address", "loopback"),
+    ),
     # Relations between fields
+    *(
+        Refusal(
+            op,
+            400,
+            "validation_error",
+            "code",
+            "relation: exactly one of code and recoveryCode",
+            ("Give either", "Give `code`"),
+        )
+        for op in ("POST /api/v1/auth/mfa/verify", "DELETE /api/v1/auth/mfa/totp")
+    ),
     *(
         Refusal(op, 400, "validation_error", name, "relation: from before to, window length")
         for op in (
