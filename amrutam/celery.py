@@ -25,6 +25,7 @@ JOB_TASKS = {
     "verify_audit_log": "audit.tasks.verify_audit_log",
     "outbox_sweep": "notifications.tasks.outbox_sweep",
     "send_due_reminders": "notifications.tasks.send_due_reminders",
+    "expire_payment_holds": "payments.tasks.expire_payment_holds",
 }
 
 

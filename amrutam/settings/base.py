@@ -300,6 +300,7 @@ JOB_SCHEDULES = {
     "verify_audit_log": env("SCHEDULE_VERIFY_AUDIT_LOG", default="45 2 * * *"),
     "outbox_sweep": env("SCHEDULE_OUTBOX_SWEEP", default="* * * * *"),
     "send_due_reminders": env("SCHEDULE_REMINDERS", default="* * * * *"),
+    "expire_payment_holds": env("SCHEDULE_EXPIRE_PAYMENT_HOLDS", default="* * * * *"),
 }
 
 # --- Email ------------------------------------------------------------------------

@@ -22,6 +22,7 @@ JOBS = {
     "verify_audit_log",
     "outbox_sweep",
     "send_due_reminders",
+    "expire_payment_holds",
 }
 
 
