@@ -4,19 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0001_outbox_notifications_webhooks'),
+        ("notifications", "0001_outbox_notifications_webhooks"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('booking_confirmed', 'Booking confirmed (patient)'), ('booking_new', 'New booking (doctor)'), ('cancelled', 'Cancelled (patient)'), ('cancelled_doctor', 'Cancelled (doctor)'), ('rescheduled', 'Rescheduled (patient)'), ('reminder_24h', 'Reminder 24 h before (patient)'), ('reminder_1h', 'Reminder 1 h before (patient)'), ('prescription_ready', 'Prescription ready (patient)'), ('payment_received', 'Payment received (patient)')], max_length=32),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("booking_confirmed", "Booking confirmed (patient)"),
+                    ("booking_new", "New booking (doctor)"),
+                    ("cancelled", "Cancelled (patient)"),
+                    ("cancelled_doctor", "Cancelled (doctor)"),
+                    ("rescheduled", "Rescheduled (patient)"),
+                    ("reminder_24h", "Reminder 24 h before (patient)"),
+                    ("reminder_1h", "Reminder 1 h before (patient)"),
+                    ("prescription_ready", "Prescription ready (patient)"),
+                    ("payment_received", "Payment received (patient)"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='outboxevent',
-            constraint=models.UniqueConstraint(condition=models.Q(('event__in', ('payment.paid', 'payment.refunded'))), fields=('consultation_id', 'event'), name='notif_outbox_once_per_consultation'),
+            model_name="outboxevent",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("event__in", ("payment.paid", "payment.refunded"))),
+                fields=("consultation_id", "event"),
+                name="notif_outbox_once_per_consultation",
+            ),
         ),
     ]
