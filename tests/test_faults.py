@@ -389,7 +389,10 @@ def test_redis_unreachable_mid_run_costs_a_socket_timeout_not_a_hang(healthy):
     assert probes
     assert {json.dumps(c.answer.json()) for c in probes if c.answer} == {
         json.dumps(
-            {"status": "DOWN", "checks": {"database": "UP", "cache": "DOWN", "encryption": "UP", "broker": "DOWN"}}
+            {
+                "status": "DOWN",
+                "checks": {"database": "UP", "cache": "DOWN", "encryption": "UP", "broker": "DOWN"},
+            }
         )
     }
     booked = between(calls, "booking", *outage)
@@ -437,7 +440,12 @@ def test_postgres_crash_restart_mid_run_recovers_without_restarting_the_server(h
         json.dumps(
             {
                 "status": "DOWN",
-                "checks": {"database": "DOWN", "cache": "UP", "encryption": "UNKNOWN", "broker": "UP"},
+                "checks": {
+                    "database": "DOWN",
+                    "cache": "UP",
+                    "encryption": "UNKNOWN",
+                    "broker": "UP",
+                },
             }
         )
     }

@@ -51,7 +51,12 @@ def test_ready_is_503_when_redis_is_unreachable(client, settings):
     response = client.get("/ready")
 
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "UP", "cache": "DOWN", "encryption": "UP", "broker": "UP"}
+    assert response.json()["checks"] == {
+        "database": "UP",
+        "cache": "DOWN",
+        "encryption": "UP",
+        "broker": "UP",
+    }
 
 
 @pytest.mark.django_db(transaction=True)

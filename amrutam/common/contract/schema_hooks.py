@@ -158,7 +158,10 @@ def _operations_paths() -> dict[str, Any]:
         "/ready": {
             "get": {
                 "operationId": "ready",
-                "summary": "Readiness: PostgreSQL, Redis and the Celery broker answer, the keys read the data",
+                "summary": (
+                    "Readiness: PostgreSQL, Redis and the Celery broker answer, "
+                    "the keys read the data"
+                ),
                 "description": (
                     "PostgreSQL must answer within READY_DB_TIMEOUT_SECONDS (default 2), "
                     "also when it hangs without closing connections; the encryption keys "
