@@ -18,6 +18,7 @@ from notifications.models import (
 )
 from notifications.services import event_dispatch
 from notifications.webhooks import webhook_create
+from tests.backoffice import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,7 @@ def failed(admin_user, slot_in, booked, settings):
 
 def run_action(user, model: str, action: str, pks: list) -> object:
     client = Client()
-    client.force_login(user)
+    staff_login(client, user)
     return client.post(
         f"/admin/notifications/{model}/",
         {"action": action, "_selected_action": [str(pk) for pk in pks]},
@@ -49,7 +50,7 @@ def run_action(user, model: str, action: str, pks: list) -> object:
 
 def test_failed_deliveries_are_listed_without_secrets_and_retried(admin_user, failed):
     client = Client()
-    client.force_login(admin_user)
+    staff_login(client, admin_user)
     listing = client.get("/admin/notifications/webhookdelivery/?status__exact=FAILED")
     endpoint_page = client.get(f"/admin/notifications/webhookendpoint/{failed.endpoint.pk}/change/")
     delivery = WebhookDelivery.objects.get()

@@ -25,7 +25,7 @@ def test_ready_is_503_naming_the_broker_when_it_does_not_answer(client, settings
     assert response.status_code == 503
     assert response.json() == {
         "status": "DOWN",
-        "checks": {"database": "UP", "cache": "UP", "broker": "DOWN"},
+        "checks": {"database": "UP", "cache": "UP", "encryption": "UP", "broker": "DOWN"},
     }
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from payments.models import Payment, PaymentStatus
+from tests.backoffice import staff_login
 
 from .conftest import checkout_signature
 
@@ -108,7 +109,7 @@ def test_back_office_lists_payments_and_refunds_with_a_reason(
         checkout_signature(order_id, "pay_office1", settings.RAZORPAY_KEY_SECRET),
     )
     browser = Client()
-    browser.force_login(admin_user)
+    staff_login(browser, admin_user)
     payment_id = consultation["payment"]["id"]
 
     listing = browser.get("/admin/payments/payment/", {"status__exact": "PAID"})
