@@ -26,6 +26,7 @@ JOB_TASKS = {
     "outbox_sweep": "notifications.tasks.outbox_sweep",
     "send_due_reminders": "notifications.tasks.send_due_reminders",
     "enforce_retention": "privacy.tasks.enforce_retention",
+    "expire_payment_holds": "payments.tasks.expire_payment_holds",
 }
 
 

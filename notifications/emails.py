@@ -24,6 +24,7 @@ SUBJECTS = {
     NotificationKind.REMINDER_24H: "Reminder: your consultation is tomorrow",
     NotificationKind.REMINDER_1H: "Reminder: your consultation starts in an hour",
     NotificationKind.PRESCRIPTION_READY: "Your prescription is ready",
+    NotificationKind.PAYMENT_RECEIVED: "We received your payment",
 }
 TEMPLATES = {
     NotificationKind.REMINDER_24H: "reminder",

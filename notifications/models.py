@@ -12,8 +12,7 @@ from django.utils import timezone
 from amrutam.common.fields import EncryptedTextField
 from amrutam.common.models import BaseModel
 
-# Webhook event names (API.md). The payment events are accepted in subscriptions; they
-# are emitted once payments exist.
+# Webhook event names (API.md).
 WEBHOOK_EVENTS = (
     "consultation.booked",
     "consultation.cancelled",
@@ -27,6 +26,9 @@ WEBHOOK_EVENTS = (
 # Outbox events that are not webhook events (emails only).
 PRESCRIPTION_ISSUED = "prescription.issued"
 OUTBOX_EVENTS = (*WEBHOOK_EVENTS, PRESCRIPTION_ISSUED)
+# Events a consultation can have only once (its one payment is paid once, refunded once):
+# a unique index makes a second row impossible, whoever tries to write it.
+ONCE_PER_CONSULTATION = ("payment.paid", "payment.refunded")
 
 
 class OutboxEvent(models.Model):
@@ -42,6 +44,13 @@ class OutboxEvent(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consultation_id", "event"],
+                condition=Q(event__in=ONCE_PER_CONSULTATION),
+                name="notif_outbox_once_per_consultation",
+            ),
+        ]
         indexes = [
             # The sweep's and the metrics' read: rows not yet handed over, oldest first.
             models.Index(
@@ -64,6 +73,7 @@ class NotificationKind(models.TextChoices):
     REMINDER_24H = "reminder_24h", "Reminder 24 h before (patient)"
     REMINDER_1H = "reminder_1h", "Reminder 1 h before (patient)"
     PRESCRIPTION_READY = "prescription_ready", "Prescription ready (patient)"
+    PAYMENT_RECEIVED = "payment_received", "Payment received (patient)"
 
 
 # Reminder kind -> minutes before the start.

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from .models import OUTBOX_EVENTS, OutboxEvent
+from .models import ONCE_PER_CONSULTATION, OUTBOX_EVENTS, OutboxEvent
 
 logger = logging.getLogger("amrutam.outbox")
 
@@ -31,13 +31,26 @@ def event_data(consultation: Any) -> dict[str, Any]:
     }
 
 
-def record(event: str, consultation: Any) -> OutboxEvent:
+def record(event: str, consultation: Any, data: dict[str, Any] | None = None) -> OutboxEvent:
     """Write `event` about `consultation` into the outbox (one INSERT, inside the caller's
-    transaction) and hand it to a worker once that transaction commits."""
+    transaction) and hand it to a worker once that transaction commits.
+
+    `data` adds to (or overrides) the consultation's ids and status; the caller passes
+    ids, statuses and amounts only, never PHI. An event of ONCE_PER_CONSULTATION that the
+    consultation already has is not written again (the unique index decides, without
+    aborting the caller's transaction)."""
     if event not in OUTBOX_EVENTS:
         raise ValueError(f"Unknown outbox event {event!r}")
-    row = OutboxEvent(event=event, consultation_id=consultation.pk, data=event_data(consultation))
-    row.save(force_insert=True)
+    row = OutboxEvent(
+        event=event,
+        consultation_id=consultation.pk,
+        data={**event_data(consultation), **(data or {})},
+    )
+    if event in ONCE_PER_CONSULTATION:
+        # A row that lost to the index is never stored; its hand-over finds nothing to do.
+        OutboxEvent.objects.bulk_create([row], ignore_conflicts=True)
+    else:
+        row.save(force_insert=True)
     transaction.on_commit(lambda: hand_over(row.pk))
     return row
 

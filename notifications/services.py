@@ -44,6 +44,7 @@ EVENT_EMAILS: dict[str, dict[str, str]] = {
     },
     "consultation.rescheduled": {NotificationKind.RESCHEDULED: PATIENT},
     "prescription.issued": {NotificationKind.PRESCRIPTION_READY: PATIENT},
+    "payment.paid": {NotificationKind.PAYMENT_RECEIVED: PATIENT},
 }
 # After these, the consultation will not take place as booked: reminders are dropped.
 ENDING_EVENTS = {

@@ -26,6 +26,7 @@ from consultations.models import Consultation, ConsultationStatus
 from doctors.cache import invalidate_availability
 from doctors.models import AvailabilitySlot, SlotStatus
 
+from .events import payment_event_record
 from .gateways import GatewayRefused, GatewayUnavailable, gateway
 from .metrics import PAYMENT_MISMATCHES, PAYMENT_TRANSITIONS
 from .models import UNPAID_STATUSES, Payment, PaymentStatus
@@ -258,6 +259,7 @@ def payment_capture(
             payment.paid_at = timezone.now()
             _moved(payment, PaymentStatus.PAID, action="payment.paid", actor=actor, source=source)
             payment.save(update_fields=["status", "gateway_payment_id", "paid_at", "updated_at"])
+            payment_event_record("payment.paid", consultation, payment)
             return Capture("paid", payment)
 
         # Captured after the hold: the slot may be someone else's now. Refund in full.
@@ -378,7 +380,7 @@ def payment_refund_processed(
     if consultation_id is None:
         return None
     with transaction.atomic():
-        _, payment = _lock(consultation_id)
+        consultation, payment = _lock(consultation_id)
         ours = refund_id == payment.gateway_refund_id
         if payment.status == PaymentStatus.REFUNDED or (
             ours and payment.status != PaymentStatus.REFUND_PENDING
@@ -395,4 +397,6 @@ def payment_refund_processed(
                 refundedAmount=payment.refunded_amount,
             )
         payment.save(update_fields=["status", "refunded_amount", "gateway_refund_id", "updated_at"])
+        if payment.status == PaymentStatus.REFUNDED:
+            payment_event_record("payment.refunded", consultation, payment)
         return payment

@@ -312,6 +312,7 @@ JOB_SCHEDULES = {
     "outbox_sweep": env("SCHEDULE_OUTBOX_SWEEP", default="* * * * *"),
     "send_due_reminders": env("SCHEDULE_REMINDERS", default="* * * * *"),
     "enforce_retention": env("SCHEDULE_ENFORCE_RETENTION", default="0 3 * * *"),
+    "expire_payment_holds": env("SCHEDULE_EXPIRE_PAYMENT_HOLDS", default="* * * * *"),
 }
 
 # --- Email ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ JOBS = {
     "outbox_sweep",
     "send_due_reminders",
     "enforce_retention",
+    "expire_payment_holds",
 }
 
 

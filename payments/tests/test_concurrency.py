@@ -1,4 +1,5 @@
-"""Confirmations and webhooks for one payment, released together: one PAID transition."""
+"""Confirmations and webhooks for one payment, released together: one PAID transition,
+one `payment.paid` outbox row."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from consultations.tests.concurrency import race
+from notifications.models import OutboxEvent
 from payments.models import Payment, PaymentStatus
 
 from .conftest import WEBHOOK_URL, events
@@ -53,3 +55,5 @@ def test_twenty_confirms_and_webhooks_make_one_paid_transition(
     payment = Payment.objects.get()
     assert (payment.status, payment.gateway_payment_id) == (PaymentStatus.PAID, captured["id"])
     assert len(events("payment.paid", payment.pk)) == 1
+    # One notice for the webhook receivers and the patient, whoever won.
+    assert OutboxEvent.objects.filter(event="payment.paid").count() == 1
