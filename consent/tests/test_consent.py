@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
@@ -41,6 +42,22 @@ def test_first_booking_records_implied_consent_once_not_per_booking(patient, doc
         two.json()["data"]["consultation"]["consentId"],
     }
     assert ids == {str(implied.pk)}
+
+
+@pytest.mark.django_db
+def test_a_refused_booking_writes_no_implied_consent_to_roll_back(patient, doctor, client_for):
+    # When many patients race for one slot nearly every booking is refused: a refused
+    # one must not insert (and roll back) the first booking's implied consent.
+    slot = SlotFactory(doctor=doctor)
+    assert _book(client_for(UserFactory(role="PATIENT")), slot).status_code == 201
+
+    with CaptureQueriesContext(connection) as queries:
+        refused = _book(client_for(patient), slot)
+
+    assert refused.status_code == 409
+    consent_table = ConsentRecord._meta.db_table
+    assert [q["sql"] for q in queries if consent_table in q["sql"]] == []
+    assert not ConsentRecord.objects.filter(user=patient).exists()
 
 
 @pytest.mark.django_db

@@ -53,9 +53,6 @@ def consultation_book(
     if patient.role != Role.PATIENT:
         raise PermissionDenied("Only patients can book consultations.")
     with transaction.atomic():
-        # Before the slot lock: a refused consent holds no lock. The implied consent a
-        # first booking records commits or rolls back with the booking.
-        consent_id = consent_for_booking(patient_id=patient.pk)
         # The row lock makes concurrent bookings of this slot queue here; each one
         # then sees the winner's BOOKED status and is refused.
         locked = lock_slots([slot_id]).get(slot_id)
@@ -72,6 +69,10 @@ def consultation_book(
         # The clock is read after the lock: a wait behind other bookings counts.
         now = timezone.now()
         require_bookable(locked, now=now)
+        # After the slot is known bookable: a refused booking (most of them, when many
+        # patients race for one slot) records no implied consent only to roll it back.
+        # The implied consent a first booking records commits or rolls back with it.
+        consent_id = consent_for_booking(patient_id=patient.pk)
         booking_limits_enforce(patient_id=patient.pk, doctor_id=slot.doctor_id, now=now)
 
         consultation = Consultation(
