@@ -17,7 +17,8 @@ from accounts.models import PatientProfile, User
 from consultations.models import ClinicalNotes, Consultation, ConsultationStatus, Prescription
 from consultations.tests.factories import ConsultationFactory
 from doctors.models import SlotStatus
-from notifications.models import OutboxEvent
+from notifications.models import Notification, NotificationKind, OutboxEvent, SendStatus
+from notifications.services import event_dispatch
 from privacy.models import ErasureRequest, ErasureStatus
 from privacy.services import legal_hold_release, legal_hold_set
 
@@ -240,3 +241,18 @@ def test_erasure_tells_the_doctor_of_each_cancelled_consultation_once_without_ph
     stored = json.dumps(row.data)
     for phi in ("Sentinel", NAME, EMAIL, PHONE_DIGITS):
         assert phi not in stored
+
+
+def test_the_erasures_cancel_notice_emails_the_doctor_and_not_the_erased_patient(
+    recorded_patient, doctor
+):
+    recorded_patient.client.post(ERASURE, {"password": PASSWORD}, format="json")
+    (row,) = OutboxEvent.objects.filter(event="consultation.cancelled")
+
+    event_dispatch(event_id=row.pk)
+
+    planned = Notification.objects.filter(consultation_id=recorded_patient.pending.pk)
+    assert {(n.kind, n.recipient_id, n.status) for n in planned} == {
+        (NotificationKind.CANCELLED_DOCTOR, doctor.user_id, SendStatus.PENDING),
+        (NotificationKind.CANCELLED, recorded_patient.user.pk, SendStatus.SKIPPED),
+    }
