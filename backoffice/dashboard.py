@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 
-from amrutam.common.display import doctor_name
+from amrutam.common.display import doctor_name, money_from_paise
 from amrutam.common.timezones import clinic_midnight, clinic_today, clinic_zone
+from consultations.analytics.report import Revenue, revenue_by_window
 from consultations.models import Consultation, ConsultationStatus
 from doctors.models import DoctorProfile
 
@@ -103,6 +104,42 @@ def week_figures(*, today: dt.date) -> WeekFigures:
     return WeekFigures(monday, next_monday - dt.timedelta(days=1), **figures)
 
 
+@dataclass
+class RevenuePeriod:
+    label: str
+    key: str
+    first_day: dt.date
+    revenue: Revenue
+
+    @property
+    def captured(self) -> str:
+        return money_from_paise(self.revenue.paid, self.revenue.currency)
+
+    @property
+    def refunded(self) -> str:
+        return money_from_paise(self.revenue.refunded, self.revenue.currency)
+
+    @property
+    def net(self) -> str:
+        return money_from_paise(self.revenue.net, self.revenue.currency)
+
+
+def revenue_periods(*, today: dt.date, days: int = CHART_DAYS) -> list[RevenuePeriod]:
+    """Money taken today, this clinic week (from Monday) and over the last `days` clinic
+    days (today included, as the chart), refunds of those payments apart: one query."""
+    monday = today - dt.timedelta(days=today.weekday())
+    periods = [
+        ("Today", "today", today),
+        ("This week", "week", monday),
+        (f"Last {days} days", "month", today - dt.timedelta(days=days - 1)),
+    ]
+    # Up to the end of the clinic's today: a payment is never stamped in the future, and
+    # one bound for all three keeps them comparable.
+    until = clinic_midnight(today + dt.timedelta(days=1))
+    figures = revenue_by_window({key: (clinic_midnight(first), until) for _, key, first in periods})
+    return [RevenuePeriod(label, key, first, figures[key]) for label, key, first in periods]
+
+
 def bookings_per_day(*, today: dt.date, days: int = CHART_DAYS) -> list[tuple[dt.date, int]]:
     """Consultations booked on each of the last `days` clinic days, today included."""
     first = today - dt.timedelta(days=days - 1)
@@ -129,11 +166,14 @@ def doctors_awaiting_verification(
     return doctors[:limit], len(doctors) > limit
 
 
-def dashboard_context() -> dict[str, object]:
+def dashboard_context(*, with_revenue: bool = False) -> dict[str, object]:
+    """The page's figures; revenue only when `with_revenue` (staff who may see payments),
+    so the others' page neither shows it nor pays for its query."""
     today = clinic_today()
     pending, more_pending = doctors_awaiting_verification()
     per_day = bookings_per_day(today=today)
     return {
+        "revenue": revenue_periods(today=today) if with_revenue else None,
         "statuses": STATUSES,
         "day_boards": day_boards(today=today),
         "week": week_figures(today=today),

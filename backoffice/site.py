@@ -21,6 +21,8 @@ from .dashboard import dashboard_context
 
 VERIFY_PERMISSION = "doctors.change_doctorprofile"
 AUDIT_PERMISSION = "audit.view_auditentry"
+# Revenue is shown to those who may read the payments themselves (clinic admins).
+PAYMENTS_PERMISSION = "payments.view_payment"
 # Apps whose models are plumbing, not clinic records: shown to superusers only.
 TECHNICAL_APPS = {"token_blacklist"}
 # The two stores behind the audit section; staff see them as one (see audit_views).
@@ -34,7 +36,7 @@ class ClinicAdminSite(admin.AdminSite):
     index_template = "admin/backoffice/dashboard.html"
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
-        context = dashboard_context()
+        context = dashboard_context(with_revenue=request.user.has_perm(PAYMENTS_PERMISSION))
         context["chart"] = daily_bar_chart(context["bookings_per_day"])  # type: ignore[arg-type]
         context["can_verify"] = request.user.has_perm(VERIFY_PERMISSION)
         return super().index(request, {**context, **(extra_context or {})})

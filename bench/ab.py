@@ -98,14 +98,28 @@ def seed_baseline(side: Side, env: dict[str, str]) -> str:
     return "the baseline's own"
 
 
+def skipped_scenarios(sides: dict[str, Side], only: list[str]) -> dict[str, set[str]]:
+    """Per side, the scenarios of `only` it cannot run (a baseline without paid bookings
+    has no booking-paid round); each is named in the log."""
+    skipped: dict[str, set[str]] = {}
+    for name, side in sides.items():
+        for scenario in only:
+            reason = scenarios.skip_reason(side, scenario)
+            if reason:
+                log(f"{name}: skipping {scenario}: {reason}")
+                skipped.setdefault(name, set()).add(scenario)
+    return skipped
+
+
 def measure(
-    sides: dict[str, Side], rounds: int, only: list[str], doctor_fee: int = 0
+    sides: dict[str, Side], rounds: int, only: list[str], doctor_fee: int | None = None
 ) -> list[dict]:
     """Every round: both databases reset, then ab_report.schedule's pairs, then the SQL
-    check for double bookings on each side. `doctor_fee` is set on both sides alike (a
-    baseline without payments books such doctors for free)."""
+    check for double bookings on each side. `doctor_fee`, when given, is set on both
+    sides alike (a baseline without payments books such doctors for free). A scenario a
+    side cannot run is left out of that side's rounds only."""
     conns = {name: psycopg.connect(side.dsn, autocommit=True) for name, side in sides.items()}
-    plan = ab_report.schedule(rounds, only)
+    plan = ab_report.schedule(rounds, only, skipped_scenarios(sides, only))
     figures: list[dict] = []
     try:
         for name, side in sides.items():

@@ -10,7 +10,7 @@ from pathlib import Path
 import run_report
 
 SIDES = ("baseline", "current")
-CONNECTIONS = {"health": 32, "availability": 32, "booking": 16, "contention": 64}
+CONNECTIONS = run_report.CONNECTIONS
 FIELDS = ("rps", "ok_per_s", "p50_ms", "p99_ms", "non_2xx", "socket_errors")
 
 
@@ -24,14 +24,19 @@ def side_order(round_no: int) -> tuple[str, str]:
     return SIDES if round_no % 2 else (SIDES[1], SIDES[0])
 
 
-def schedule(rounds: int, scenarios: list[str]) -> list[tuple[int, str, str]]:
+def schedule(
+    rounds: int, scenarios: list[str], skipped: dict[str, set[str]] | None = None
+) -> list[tuple[int, str, str]]:
     """(round, scenario, side) in the order they run: each scenario runs on both sides
-    back to back, so both of a pair see the machine's load of the same half minute."""
+    back to back, so both of a pair see the machine's load of the same half minute.
+    A scenario in `skipped[side]` runs on the other side alone."""
+    skipped = skipped or {}
     return [
         (round_no, name, side)
         for round_no in range(1, rounds + 1)
         for name in scenarios
         for side in side_order(round_no)
+        if name not in skipped.get(side, set())
     ]
 
 
@@ -41,8 +46,12 @@ def throughput_field(scenario: str) -> str:
     return "rps" if scenario == "contention" else "ok_per_s"
 
 
-def ratio(current: float, baseline: float) -> float | None:
-    return current / baseline if baseline else None
+def ratio(current: float | None, baseline: float | None) -> float | None:
+    return current / baseline if baseline and current is not None else None
+
+
+def ran(rounds: list[dict], side: str, scenario: str) -> bool:
+    return all(scenario in r[side] for r in rounds)
 
 
 def side_medians(rounds: list[dict], side: str, scenario: str) -> dict[str, float]:
@@ -65,21 +74,41 @@ def compare(rounds: list[dict], scenarios: list[str]) -> dict[str, dict]:
     latency); the per-round ratios too, to show their spread."""
     comparison = {}
     for name in scenarios:
-        medians = {side: side_medians(rounds, side, name) for side in SIDES}
+        # A side that skipped the scenario has no medians (None), and no ratio is made.
+        medians = {
+            side: side_medians(rounds, side, name) if ran(rounds, side, name) else None
+            for side in SIDES
+        }
+        cur, base = medians["current"] or {}, medians["baseline"] or {}
         tp = throughput_field(name)
         comparison[name] = {
             **medians,
             "ratio": {
-                "throughput": ratio(medians["current"][tp], medians["baseline"][tp]),
-                "p50": ratio(medians["current"]["p50_ms"], medians["baseline"]["p50_ms"]),
-                "p99": ratio(medians["current"]["p99_ms"], medians["baseline"]["p99_ms"]),
-                "cpu_ms": ratio(medians["current"]["cpu_ms"], medians["baseline"]["cpu_ms"]),
+                "throughput": ratio(cur.get(tp), base.get(tp)),
+                "p50": ratio(cur.get("p50_ms"), base.get("p50_ms")),
+                "p99": ratio(cur.get("p99_ms"), base.get("p99_ms")),
+                "cpu_ms": ratio(cur.get("cpu_ms"), base.get("cpu_ms")),
             },
-            "round_throughput_ratios": [
-                ratio(r["current"][name][tp], r["baseline"][name][tp]) for r in rounds
-            ],
+            "round_throughput_ratios": (
+                [ratio(r["current"][name][tp], r["baseline"][name][tp]) for r in rounds]
+                if cur and base
+                else []
+            ),
         }
     return comparison
+
+
+def paid_vs_free(comparison: dict[str, dict]) -> dict[str, dict | None]:
+    """Per side, paid / free bookings (run_report.paid_vs_free), None for a side that
+    did not run both."""
+    if not {"booking", "booking-paid"} <= comparison.keys():
+        return dict.fromkeys(SIDES)
+    return {
+        side: run_report.paid_vs_free(comparison["booking"][side], comparison["booking-paid"][side])
+        if comparison["booking"][side] and comparison["booking-paid"][side]
+        else None
+        for side in SIDES
+    }
 
 
 def checks(rounds: list[dict], scenarios: list[str]) -> dict[str, dict]:
@@ -90,7 +119,7 @@ def checks(rounds: list[dict], scenarios: list[str]) -> dict[str, dict]:
             "double_booked_slots": max(r[side]["double_booked_slots"]["count"] for r in rounds),
             "contention_exactly_one_per_slot": (
                 all(run_report.contention_ok(r[side]) for r in rounds)
-                if "contention" in scenarios
+                if "contention" in scenarios and ran(rounds, side, "contention")
                 else None
             ),
         }
@@ -102,6 +131,10 @@ def _x(value: float | None) -> str:
     return f"{value:.2f}" if value is not None else "-"
 
 
+def _n(value: float | None, spec: str) -> str:
+    return format(value, spec) if value is not None else "-"
+
+
 def table(comparison: dict[str, dict]) -> list[str]:
     lines = [
         f"{'':19s}{'throughput /s':^24s}{'p50 ms':^24s}{'p99 ms':^24s}"
@@ -111,18 +144,26 @@ def table(comparison: dict[str, dict]) -> list[str]:
         + f"{'base/cur':>10s}",
     ]
     for name, c in comparison.items():
-        base, cur, r = c["baseline"], c["current"], c["ratio"]
+        # A side that skipped the scenario shows "-" in its columns.
+        base, cur, r = c["baseline"] or {}, c["current"] or {}, c["ratio"]
         tp = throughput_field(name)
-        errors = "-" if name == "contention" else f"{base['non_2xx']:.0f}/{cur['non_2xx']:.0f}"
-        sockets = base["socket_errors"] + cur["socket_errors"]
+        errors = (
+            "-"
+            if name == "contention"
+            else f"{_n(base.get('non_2xx'), '.0f')}/{_n(cur.get('non_2xx'), '.0f')}"
+        )
+        sockets = base.get("socket_errors", 0) + cur.get("socket_errors", 0)
         if sockets:
             errors += f" +{sockets:.0f}sock"
         lines.append(
             f"{name:14s}{CONNECTIONS[name]:5d}"
-            f"{base[tp]:8.0f}{cur[tp]:9.0f}{_x(r['throughput']):>7s}"
-            f"{base['p50_ms']:8.1f}{cur['p50_ms']:9.1f}{_x(r['p50']):>7s}"
-            f"{base['p99_ms']:8.1f}{cur['p99_ms']:9.1f}{_x(r['p99']):>7s}"
-            f"{base['cpu_ms']:8.2f}{cur['cpu_ms']:9.2f}{_x(r['cpu_ms']):>7s}"
+            f"{_n(base.get(tp), '.0f'):>8s}{_n(cur.get(tp), '.0f'):>9s}{_x(r['throughput']):>7s}"
+            f"{_n(base.get('p50_ms'), '.1f'):>8s}{_n(cur.get('p50_ms'), '.1f'):>9s}"
+            f"{_x(r['p50']):>7s}"
+            f"{_n(base.get('p99_ms'), '.1f'):>8s}{_n(cur.get('p99_ms'), '.1f'):>9s}"
+            f"{_x(r['p99']):>7s}"
+            f"{_n(base.get('cpu_ms'), '.2f'):>8s}{_n(cur.get('cpu_ms'), '.2f'):>9s}"
+            f"{_x(r['cpu_ms']):>7s}"
             f"{errors:>10s}"
         )
     return lines
@@ -138,12 +179,15 @@ def report(
     """Print and save the comparison; True when both sides kept one booking per slot."""
     comparison = compare(rounds, scenarios)
     verdicts = checks(rounds, scenarios)
-    bookings = comparison.get("booking", {}).get("current", {}).get("ok_per_s")
+    bookings = (comparison.get("booking", {}).get("current") or {}).get("ok_per_s")
+    # As in run_report: only with the seeded fees, not one --doctor-fee for every doctor.
+    paid_free = paid_vs_free(comparison) if meta.get("doctor_fee") is None else dict.fromkeys(SIDES)
     document = {
         "meta": meta,
         "rounds": rounds,
         "comparison": comparison,
         "checks": verdicts,
+        "booking_paid_vs_free": paid_free,
         "pgbench_booking_tps": ceiling,
         "booking_fraction_of_pgbench": bookings / ceiling if ceiling and bookings else None,
     }
@@ -167,6 +211,9 @@ def report(
         "CPU ms/req: gunicorn's and its database backends' CPU per request, the figure other "
         "load disturbs least; errors: median non-2xx per round, baseline/current."
     )
+    for side in SIDES:
+        if paid_free[side] is not None:
+            print(f"{side}: paid / free bookings: {run_report.paid_vs_free_line(paid_free[side])}")
     for side in SIDES:
         v = verdicts[side]
         race = v["contention_exactly_one_per_slot"]

@@ -1,4 +1,5 @@
--- Round 3: bookings of distinct free slots, each with a unique Idempotency-Key.
+-- The booking rounds (free and paid doctors): bookings of distinct available slots, each
+-- with a unique Idempotency-Key.
 -- Args: <data dir> <slots file> <thread count> <round label>
 -- Thread t books slots t, t+n, t+2n, ... so no two requests race for one slot.
 package.path = "bench/?.lua;" .. package.path

@@ -22,9 +22,17 @@ SLOT_MINUTES = 30
 
 
 def doctors_create(
-    *, prefix: str, count: int, password_hash: str, specializations: Sequence[str]
+    *,
+    prefix: str,
+    count: int,
+    password_hash: str,
+    specializations: Sequence[str],
+    paid: int = 0,
+    fee: int = 0,
 ) -> list[DoctorProfile]:
-    """`count` verified doctors, <prefix>.doctor<i>@example.com."""
+    """`count` verified doctors, <prefix>.doctor<i>@example.com; the last `paid` of them
+    charge `fee` rupees, the others nothing."""
+    first_paid = count - paid
     users = User.objects.bulk_create(
         User(
             id=uuid.uuid4(),
@@ -41,9 +49,9 @@ def doctors_create(
             specialization=specializations[i % len(specializations)],
             registration_number=f"{prefix.upper()}-{i:04d}",
             languages=["English", "Hindi"],
-            # Free: bookings measure the booking itself (bench/run.py --doctor-fee makes
-            # them paid, with a payment hold and a sandbox order each).
-            consultation_fee=0,
+            # Free doctors' bookings measure the booking itself; a paid doctor's also open
+            # a payment hold and an order at the configured (sandbox) gateway.
+            consultation_fee=fee if i >= first_paid else 0,
             experience_years=i % 30,
             is_verified=True,
             verified_at=timezone.now(),

@@ -11,11 +11,23 @@ from harness import ROOT
 
 # wrk's threads, on the same cores as the server.
 WRK_THREADS = 2
+# In the order they run. booking books free doctors' slots, booking-paid paid doctors'
+# (a payment hold and a sandbox gateway order each), under the same load.
+SCENARIO_NAMES = ("health", "availability", "booking", "booking-paid", "contention")
+CONNECTIONS = {
+    "health": 32,
+    "availability": 32,
+    "booking": 16,
+    "booking-paid": 16,
+    "contention": 64,
+}
 # The targets on a 2-core machine with wrk on the same cores (medians of 3 rounds).
 TARGETS = {
     "health": "≥ 4000 req/s",
     "availability": "≥ 1700 req/s, p99 ≤ 50 ms, 0 errors",
     "booking": "≥ 500 2xx/s, p99 ≤ 60 ms, 0 errors",
+    # What a fee costs is read from its ratio to booking, printed under the table.
+    "booking-paid": "0 errors",
     "contention": "one 201 per slot, rest 409, 0 5xx",
 }
 
@@ -42,7 +54,46 @@ def target_met(name: str, f: dict, rounds: list[dict]) -> bool:
         return f["rps"] >= 1700 and f["p99_ms"] <= 50 and errors == 0
     if name == "booking":
         return f["ok_per_s"] >= 500 and f["p99_ms"] <= 60 and errors == 0
+    if name == "booking-paid":
+        return errors == 0
     return all(contention_ok(r) for r in rounds)
+
+
+def server_cpu_ms(rounds: list[dict], scenario: str) -> float:
+    """Median over the rounds of gunicorn's plus its database backends' CPU ms per
+    request (wrk's own CPU left out: it is the same work for a free or a paid booking)."""
+    return statistics.median(
+        r[scenario]["cpu_ms_per_request"]["app"] + r[scenario]["cpu_ms_per_request"]["db"]
+        for r in rounds
+    )
+
+
+def paid_vs_free(free: dict[str, float], paid: dict[str, float]) -> dict[str, float | None]:
+    """paid / free of req/s and of server CPU ms per request, from each one's `rps` and
+    `cpu_ms` medians: below 1 for req/s and above 1 for CPU is what a fee costs."""
+
+    def over(a: float, b: float) -> float | None:
+        return a / b if b else None
+
+    return {
+        "free_rps": free["rps"],
+        "paid_rps": paid["rps"],
+        "rps_ratio": over(paid["rps"], free["rps"]),
+        "free_cpu_ms": free["cpu_ms"],
+        "paid_cpu_ms": paid["cpu_ms"],
+        "cpu_ms_ratio": over(paid["cpu_ms"], free["cpu_ms"]),
+    }
+
+
+def paid_vs_free_line(ratio: dict[str, float | None]) -> str:
+    def x(value: float | None) -> str:
+        return f"{value:.2f}" if value is not None else "-"
+
+    return (
+        f"req/s {ratio['paid_rps']:.0f} / {ratio['free_rps']:.0f} = {x(ratio['rps_ratio'])}; "
+        f"CPU ms/req app+db {ratio['paid_cpu_ms']:.2f} / {ratio['free_cpu_ms']:.2f} = "
+        f"{x(ratio['cpu_ms_ratio'])}"
+    )
 
 
 def cpu_text(cpu: dict[str, float]) -> str:
@@ -76,6 +127,16 @@ def report(
     bookings = summary["booking"]["ok_per_s"] if "booking" in names else None
     fraction = bookings / ceiling if ceiling and bookings else None
     met = {name: target_met(name, summary[name], rounds) for name in names}
+    # Only when the fees are as seeded: --doctor-fee gives every doctor the same fee, and
+    # both rounds then book alike.
+    paid_free = None
+    if {"booking", "booking-paid"} <= set(names) and meta.get("doctor_fee") is None:
+        paid_free = paid_vs_free(
+            *(
+                {"rps": summary[name]["rps"], "cpu_ms": server_cpu_ms(rounds, name)}
+                for name in ("booking", "booking-paid")
+            )
+        )
     document = {
         "meta": meta,
         "rounds": rounds,
@@ -86,6 +147,7 @@ def report(
         "booking_fraction_of_pgbench": fraction,
         "contention_exactly_one_per_slot": race_ok,
         "double_booked_slots": double,
+        "booking_paid_vs_free": paid_free,
     }
     path.write_text(json.dumps(document, indent=2))
     gunicorn = meta["gunicorn"]
@@ -101,10 +163,9 @@ def report(
         f"{'non-2xx':>9s}{'5xx':>6s}{'sockerr':>8s}  {'CPU ms/req app+db+wrk':23s}"
         f"{'target':38s}{'met':>4s}"
     )
-    connections = {"health": 32, "availability": 32, "booking": 16, "contention": 64}
     for name, f in summary.items():
         print(
-            f"{name:14s}{connections[name]:6d}{f['rps']:9.0f}{f['ok_per_s']:9.0f}"
+            f"{name:14s}{CONNECTIONS[name]:6d}{f['rps']:9.0f}{f['ok_per_s']:9.0f}"
             f"{f['p50_ms']:8.1f}{f['p99_ms']:8.1f}{f['non_2xx']:9.0f}{five_xx[name]:6d}"
             f"{f['socket_errors']:8.0f}  {cpu_text(f['cpu_ms_per_request']):23s}"
             f"{TARGETS[name]:38s}{'yes' if met[name] else 'NO':>4s}"
@@ -120,6 +181,8 @@ def report(
             "contention: exactly one 201 per slot, one active consultation per slot, only 409 "
             f"otherwise: {'yes' if race_ok else 'NO'}"
         )
+    if paid_free is not None:
+        print(f"paid / free bookings: {paid_vs_free_line(paid_free)}")
     print(f"slots with two active consultations (SQL, after every round): {double}")
     if ceiling:
         line = f"pgbench, the booking transaction's SQL alone: {ceiling:.0f} bookings/s"

@@ -24,7 +24,10 @@ import run_report
 BENCH = harness.ROOT / "bench"
 WRK_THREADS = run_report.WRK_THREADS
 PASSWORD = "Bench-Password-2025!"
-SCENARIO_NAMES = ("health", "availability", "booking", "contention")
+SCENARIO_NAMES = run_report.SCENARIO_NAMES
+# The slots each booking round books, as bench/seed_data.py writes them: the free
+# doctors' and the paid doctors'.
+BOOKING_SLOTS = {"booking": "booking_slots.txt", "booking-paid": "booking_paid_slots.txt"}
 
 
 def log(message: str) -> None:
@@ -219,10 +222,26 @@ def reset_bookings(side: Side, conn: psycopg.Connection) -> None:
     redis.Redis.from_url(side.redis_url).flushdb()
 
 
-def doctor_fee_set(conn: psycopg.Connection, fee: int) -> None:
-    """Every bench doctor's fee in rupees: 0 (as seeded) books for free; above 0 each
-    booking also opens a payment hold and a sandbox gateway order."""
-    conn.execute("UPDATE doctors_doctorprofile SET consultation_fee = %s", (fee,))
+def doctor_fee_set(conn: psycopg.Connection, fee: int | None) -> None:
+    """Every bench doctor's fee in rupees: 0 books for free; above 0 each booking also
+    opens a payment hold and a sandbox gateway order. None keeps the seeded fees (most
+    doctors free, the paid round's doctors paid)."""
+    if fee is not None:
+        conn.execute("UPDATE doctors_doctorprofile SET consultation_fee = %s", (fee,))
+
+
+def skip_reason(side: Side, name: str) -> str | None:
+    """Why `side` cannot run scenario `name`, or None when it can. A baseline older than
+    payments, or seeded by its own code without paid doctors, has no paid bookings to
+    measure: that scenario is skipped on it rather than run against nothing."""
+    if name != "booking-paid":
+        return None
+    if not (side.root / "payments").is_dir():
+        return "this tree has no payments"
+    slots = side.data_dir / BOOKING_SLOTS[name]
+    if not slots.exists() or not slots.read_text().split():
+        return "its seeding made no paid doctors"
+    return None
 
 
 def settle(side: Side, conn: psycopg.Connection, timeout: float = 15.0) -> None:
@@ -262,21 +281,24 @@ def run_scenario(side: Side, conn: psycopg.Connection, name: str, round_no: int)
     data = str(side.data_dir)
     before = harness.load_average()
     pressure = harness.cpu_pressure()
+    connections = run_report.CONNECTIONS[name]
     if name == "health":
-        result = wrk(side, "health", 32, 10, "health.lua", conn=conn)
+        result = wrk(side, "health", connections, 10, "health.lua", conn=conn)
     elif name == "availability":
-        result = wrk(side, "availability", 32, 15, "availability.lua", data, conn=conn)
-    elif name == "booking":
+        result = wrk(side, name, connections, 15, "availability.lua", data, conn=conn)
+    elif name in BOOKING_SLOTS:
+        # The same load for free and paid bookings, so their figures compare one to one;
+        # the label keeps the two rounds' Idempotency-Keys apart.
         result = wrk(
             side,
-            "booking",
-            16,
+            name,
+            connections,
             10,
             "booking.lua",
             data,
-            "booking_slots.txt",
+            BOOKING_SLOTS[name],
             str(WRK_THREADS),
-            f"r{round_no}",
+            f"{'p' if name == 'booking-paid' else 'r'}{round_no}",
             conn=conn,
         )
     else:
@@ -285,7 +307,7 @@ def run_scenario(side: Side, conn: psycopg.Connection, name: str, round_no: int)
         result = wrk(
             side,
             "contention",
-            64,
+            connections,
             5,
             "contention.lua",
             data,

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.models import User
 from consent.models import Purpose
 from consent.selectors import consent_is_withdrawn
 
@@ -106,17 +107,32 @@ def _plan_reminders(event: OutboxEvent, consultation: ConsultationFacts, now: dt
 
 def _plan_emails(event: OutboxEvent, consultation: ConsultationFacts, now: dt.datetime) -> None:
     start = consultation.start
-    planned = EVENT_EMAILS.get(event.event, {})
+    planned = {
+        kind: _recipient_id(consultation, who)
+        for kind, who in EVENT_EMAILS.get(event.event, {}).items()
+    }
+    # A deactivated account, or an erased patient (whose address is a placeholder, and
+    # whose erasure cancelled the consultation), gets no email: it is planned as skipped.
+    inactive = (
+        set(
+            User.objects.filter(pk__in=set(planned.values()), is_active=False).values_list(
+                "pk", flat=True
+            )
+        )
+        if planned
+        else set()
+    )
     Notification.objects.bulk_create(
         [
             Notification(
                 consultation_id=consultation.id,
                 kind=kind,
-                recipient_id=_recipient_id(consultation, who),
+                recipient_id=recipient_id,
                 planned_for=start,
                 send_after=now,
+                status=SendStatus.SKIPPED if recipient_id in inactive else SendStatus.PENDING,
             )
-            for kind, who in planned.items()
+            for kind, recipient_id in planned.items()
         ],
         ignore_conflicts=True,
     )

@@ -25,6 +25,7 @@ from audit.services import audit_event, tracked_update
 from consultations.models import Consultation, ConsultationStatus
 from doctors.cache import invalidate_availability
 from doctors.models import AvailabilitySlot, SlotStatus
+from notifications import outbox
 
 from .events import payment_event_record
 from .gateways import GatewayRefused, GatewayUnavailable, gateway
@@ -134,6 +135,8 @@ def _expire(
         changes={"status": [old, consultation.status], "cause": EXPIRED_REASON},
         actor=actor,
     )
+    # The doctor learns of it (email, webhooks) as of any cancel, in this transaction.
+    outbox.record("consultation.cancelled", consultation)
     if slot.status == SlotStatus.BOOKED:
         previous = {"status": slot.status}
         slot.status = SlotStatus.AVAILABLE

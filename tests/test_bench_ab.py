@@ -116,3 +116,53 @@ def test_a_clean_run_passes(tmp_path):
     assert ab_report.report(
         [a_round(100, 100)], ["booking", "contention"], meta, None, tmp_path / "r.json"
     )
+
+
+def test_a_scenario_the_baseline_lacks_runs_on_the_current_side_alone():
+    plan = ab_report.schedule(2, ["booking", "booking-paid"], {"baseline": {"booking-paid"}})
+
+    assert plan == [
+        (1, "booking", "baseline"),
+        (1, "booking", "current"),
+        (1, "booking-paid", "current"),
+        (2, "booking", "current"),
+        (2, "booking", "baseline"),
+        (2, "booking-paid", "current"),
+    ]
+
+
+def _with_paid_on_current(a_round: dict, paid_rps: float) -> dict:
+    a_round["current"]["booking-paid"] = figures(paid_rps, paid_rps, 150, 300)
+    return a_round
+
+
+def test_the_report_compares_what_both_ran_and_shows_the_rest_without_a_ratio(tmp_path, capsys):
+    # The baseline predates paid bookings: its rounds have no booking-paid at all.
+    rounds = [_with_paid_on_current(a_round(100, 200), 80) for _ in range(3)]
+    meta = {
+        "baseline": {"ref": "old", "commit": "1111111"},
+        "current": {"commit": "2222222"},
+        "cpus": 2,
+        "load_at_start": [0.5],
+        "load_at_end": [0.5],
+    }
+    path = tmp_path / "ab.json"
+
+    ok = ab_report.report(rounds, ["booking", "booking-paid", "contention"], meta, None, path)
+
+    assert ok is True
+    saved = json.loads(path.read_text())
+    paid = saved["comparison"]["booking-paid"]
+    assert paid["baseline"] is None
+    assert paid["current"]["ok_per_s"] == 80
+    assert paid["ratio"] == {"throughput": None, "p50": None, "p99": None, "cpu_ms": None}
+    assert saved["comparison"]["booking"]["ratio"]["throughput"] == pytest.approx(2.0)
+    # Current's paid/free: 80 / 200 req/s; CPU (app + db) 16.0 / 11.0 ms per request.
+    assert saved["booking_paid_vs_free"]["baseline"] is None
+    assert saved["booking_paid_vs_free"]["current"]["rps_ratio"] == pytest.approx(0.4)
+    assert saved["booking_paid_vs_free"]["current"]["cpu_ms_ratio"] == pytest.approx(16 / 11)
+    printed = capsys.readouterr().out
+    paid_line = next(line for line in printed.splitlines() if line.startswith("booking-paid"))
+    assert paid_line.split()[2:5] == ["-", "80", "-"]
+    assert "current: paid / free bookings: req/s 80 / 200 = 0.40" in printed
+    assert "baseline: paid / free" not in printed

@@ -57,6 +57,16 @@ def money(amount: Decimal | int | None, currency: str = "INR") -> str:
     return f"{symbol}{figure}" if symbol else f"{figure} {currency}"
 
 
+def money_from_paise(paise: int, currency: str = "INR") -> str:
+    """Paise as a figure for a summary: whole rupees bare (200000 -> "₹2,000"), paise
+    kept when there are some (200050 -> "₹2,000.50")."""
+    rupees, rest = divmod(paise, 100)
+    if rest:
+        return money(Decimal(paise) / 100, currency)
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{symbol}{rupees:,}" if symbol else f"{rupees:,} {currency}"
+
+
 def local_time(value: dt.datetime | None, zone: ZoneInfo | None = None) -> str:
     """`value` in `zone` (default: the active zone, the clinic's in the back office)."""
     if value is None:

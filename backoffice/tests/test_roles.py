@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import pytest
@@ -115,3 +116,35 @@ def test_the_auditor_role_is_read_only(staff_groups):
     codenames = set(Group.objects.get(name=AUDITOR).permissions.values_list("codename", flat=True))
 
     assert codenames == {"view_auditentry", "view_logentry"}
+
+
+def test_the_migration_gives_clinic_admins_the_payments_permissions_0001_missed(staff_groups):
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    migration = importlib.import_module(
+        "backoffice.migrations.0002_clinic_admin_all_app_permissions"
+    )
+    # The models as the migration sees them (it marks their app configs while it runs,
+    # which must not touch the live registry).
+    apps = MigrationLoader(connection).project_state(("backoffice", "0001_staff_groups")).apps
+    clinic_admin = Group.objects.get(name=CLINIC_ADMIN)
+    # As 0001 left the group on a database migrated in the usual order.
+    clinic_admin.permissions.remove(
+        *clinic_admin.permissions.filter(content_type__app_label__in=["payments", "privacy"])
+    )
+
+    migration.grant_everything(apps, None)
+
+    granted = clinic_admin.permissions.filter(content_type__app_label="payments")
+    assert set(granted.values_list("codename", flat=True)) == {
+        "view_payment",
+        "change_payment",
+        "add_payment",
+        "delete_payment",
+        "view_webhookevent",
+        "change_webhookevent",
+        "add_webhookevent",
+        "delete_webhookevent",
+    }

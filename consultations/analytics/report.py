@@ -1,9 +1,10 @@
 """Consultations booked in a window, by status and per day (two queries), and the revenue
-of payments made in it (one)."""
+of payments made in it, or in several windows at once (one)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, Sum
@@ -27,6 +28,10 @@ class Revenue:
     paid: int
     refunded: int
 
+    @property
+    def net(self) -> int:
+        return self.paid - self.refunded
+
 
 @dataclass(frozen=True)
 class Analytics:
@@ -43,11 +48,37 @@ def _rate(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def _revenue(since: dt.datetime, until: dt.datetime) -> Revenue:
+def revenue_by_window(
+    windows: Mapping[str, tuple[dt.datetime, dt.datetime]],
+) -> dict[str, Revenue]:
+    """Revenue of the payments made in each named window (`since <= paid_at < until`),
+    summed by the database in one query, whether the windows overlap or not."""
+    if not windows:
+        return {}
+    sums = {}
+    for name, (since, until) in windows.items():
+        paid_in = Q(payment__paid_at__gte=since, payment__paid_at__lt=until)
+        sums[f"{name}_paid"] = Sum("payment__amount", filter=paid_in)
+        sums[f"{name}_refunded"] = Sum("payment__refunded_amount", filter=paid_in)
+    # The outer bounds keep payments outside every window from being joined and summed;
+    # each window then picks its own rows through its FILTER clause.
+    earliest = min(since for since, _ in windows.values())
+    latest = max(until for _, until in windows.values())
     totals = Consultation.objects.filter(
-        payment__status__in=CAPTURED, payment__paid_at__gte=since, payment__paid_at__lt=until
-    ).aggregate(paid=Sum("payment__amount"), refunded=Sum("payment__refunded_amount"))
-    return Revenue(currency=CURRENCY, paid=totals["paid"] or 0, refunded=totals["refunded"] or 0)
+        payment__status__in=CAPTURED, payment__paid_at__gte=earliest, payment__paid_at__lt=latest
+    ).aggregate(**sums)
+    return {
+        name: Revenue(
+            currency=CURRENCY,
+            paid=totals[f"{name}_paid"] or 0,
+            refunded=totals[f"{name}_refunded"] or 0,
+        )
+        for name in windows
+    }
+
+
+def _revenue(since: dt.datetime, until: dt.datetime) -> Revenue:
+    return revenue_by_window({"window": (since, until)})["window"]
 
 
 def consultation_analytics(*, since: dt.datetime, until: dt.datetime) -> Analytics:

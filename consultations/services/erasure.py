@@ -14,6 +14,7 @@ from amrutam.common.typing import Actor
 from audit.services import audit_event
 from doctors.cache import invalidate_availability
 from doctors.models import SlotStatus
+from notifications import outbox
 
 from .. import signals
 from ..models import (
@@ -62,6 +63,8 @@ def consultations_release_for_erasure(*, patient_id: Any, erased_by: Actor | Non
             changes={"status": [ConsultationStatus.PENDING, ConsultationStatus.CANCELLED]},
             actor=erased_by,
         )
+        # The doctor is told as of any cancel (email, webhooks), in this transaction.
+        outbox.record("consultation.cancelled", consultation)
         # Payments listen for cancels: a paid consultation is refunded like any cancel.
         signals.consultation_cancelled.send(
             sender=Consultation, consultation=consultation, actor=erased_by

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import uuid
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 
 from consultations.models import Consultation, ConsultationStatus
 from doctors.models import AvailabilitySlot, SlotStatus
+from notifications.models import OutboxEvent
 from payments.models import Payment, PaymentStatus
-from payments.services import payment_refund_send
+from payments.services import payment_hold_expire, payment_refund_send
 
 from .conftest import events
 
@@ -150,3 +155,61 @@ def test_reconciliation_refuses_a_bad_since():
 
     with pytest.raises(CommandError, match="--since"):
         call_command("reconcile_payments", "--since", "yesterday", stdout=StringIO())
+
+
+PHI_REASON = "Sentinel-7731 burning pain after meals"
+# What a cancel tells receivers: ids and the status, the same keys as any cancel's.
+CANCELLED_DATA_KEYS = {"consultationId", "patientId", "doctorId", "slotId", "status"}
+
+
+def _cancelled_rows() -> list[OutboxEvent]:
+    return list(OutboxEvent.objects.filter(event="consultation.cancelled"))
+
+
+def _assert_cancel_notice(row: OutboxEvent, consultation_id: str, patient: Any) -> None:
+    assert row.consultation_id == uuid.UUID(consultation_id)
+    assert set(row.data) == CANCELLED_DATA_KEYS
+    assert row.data["consultationId"] == consultation_id
+    assert row.data["patientId"] == str(patient.pk)
+    assert row.data["status"] == ConsultationStatus.CANCELLED
+    stored = json.dumps(row.data)
+    assert "Sentinel-7731" not in stored and "payment_expired" not in stored
+
+
+def test_the_expiry_job_tells_of_the_cancel_once_without_phi(book, patient, paid_slot):
+    held = book(patient, paid_slot, reason=PHI_REASON).json()["data"]["consultation"]
+    _run_out(held["payment"]["id"])
+
+    call_command("expire_payment_holds", stdout=StringIO())
+    call_command("expire_payment_holds", stdout=StringIO())  # the next tick: nothing left
+
+    (row,) = _cancelled_rows()
+    _assert_cancel_notice(row, held["id"], patient)
+    assert row.data["doctorId"] == str(paid_slot.doctor_id)
+    assert row.data["slotId"] == str(paid_slot.pk)
+
+
+def test_a_booking_that_releases_a_lapsed_hold_tells_of_that_cancel_once(
+    book, patient, patient_b, paid_slot
+):
+    held = book(patient, paid_slot, reason=PHI_REASON).json()["data"]["consultation"]
+    _run_out(held["payment"]["id"])
+
+    assert book(patient_b, paid_slot).status_code == 201
+    call_command("expire_payment_holds", stdout=StringIO())  # already released: no second
+
+    (row,) = _cancelled_rows()
+    _assert_cancel_notice(row, held["id"], patient)
+
+
+def test_the_cancel_notice_is_written_in_the_expirys_transaction(book, patient, paid_slot):
+    held = book(patient, paid_slot).json()["data"]["consultation"]
+    _run_out(held["payment"]["id"])
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert payment_hold_expire(consultation_id=held["id"]) is True
+        assert len(_cancelled_rows()) == 1  # written, not yet committed
+        raise RuntimeError("the expiry's transaction rolls back")
+
+    assert _cancelled_rows() == []
+    assert Consultation.objects.get(pk=held["id"]).status == ConsultationStatus.PENDING

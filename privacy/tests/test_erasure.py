@@ -4,6 +4,7 @@ encrypted until retention, and the audit chain still verifies."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from io import StringIO
 from unittest import mock
 
@@ -16,6 +17,8 @@ from accounts.models import PatientProfile, User
 from consultations.models import ClinicalNotes, Consultation, ConsultationStatus, Prescription
 from consultations.tests.factories import ConsultationFactory
 from doctors.models import SlotStatus
+from notifications.models import Notification, NotificationKind, OutboxEvent, SendStatus
+from notifications.services import event_dispatch
 from privacy.models import ErasureRequest, ErasureStatus
 from privacy.services import legal_hold_release, legal_hold_set
 
@@ -216,3 +219,40 @@ def test_missing_password_is_400(patient, client_for):
 
     assert response.status_code == 400
     _unchanged(patient, email="patient.a@example.com")
+
+
+def test_erasure_tells_the_doctor_of_each_cancelled_consultation_once_without_phi(
+    recorded_patient, doctor
+):
+    pending = recorded_patient.pending
+
+    erased = recorded_patient.client.post(ERASURE, {"password": PASSWORD}, format="json")
+
+    assert erased.status_code == 202, erased.content
+    (row,) = OutboxEvent.objects.filter(event="consultation.cancelled")
+    assert row.consultation_id == pending.pk
+    assert row.data == {
+        "consultationId": str(pending.pk),
+        "patientId": str(recorded_patient.user.pk),
+        "doctorId": str(doctor.pk),
+        "slotId": str(pending.slot_id),
+        "status": ConsultationStatus.CANCELLED,
+    }
+    stored = json.dumps(row.data)
+    for phi in ("Sentinel", NAME, EMAIL, PHONE_DIGITS):
+        assert phi not in stored
+
+
+def test_the_erasures_cancel_notice_emails_the_doctor_and_not_the_erased_patient(
+    recorded_patient, doctor
+):
+    recorded_patient.client.post(ERASURE, {"password": PASSWORD}, format="json")
+    (row,) = OutboxEvent.objects.filter(event="consultation.cancelled")
+
+    event_dispatch(event_id=row.pk)
+
+    planned = Notification.objects.filter(consultation_id=recorded_patient.pending.pk)
+    assert {(n.kind, n.recipient_id, n.status) for n in planned} == {
+        (NotificationKind.CANCELLED_DOCTOR, doctor.user_id, SendStatus.PENDING),
+        (NotificationKind.CANCELLED, recorded_patient.user.pk, SendStatus.SKIPPED),
+    }

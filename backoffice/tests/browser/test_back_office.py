@@ -18,6 +18,7 @@ from backoffice.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK
 from consultations.models import Consultation, ConsultationStatus
 from doctors.models import AvailabilitySlot, SlotStatus
 from doctors.tests.factories import DoctorProfileFactory
+from payments.models import Payment, PaymentStatus
 
 from .login import staff_login
 
@@ -60,7 +61,9 @@ def clinic(staff, consultation_at) -> dict[str, Any]:
     monday = -timezone.localdate().weekday()
     consultation_at(monday, 8, doctor=doctors[2], patient=patients[2], status="NO_SHOW")
     consultation_at(monday, 7, doctor=doctors[1], patient=patients[3], status="CANCELLED")
-    _month_of_bookings(doctors, patients)
+    month = _month_of_bookings(doctors, patients)
+    three_weeks_ago = next(c for c in month if timezone.now() - c.created_at >= dt.timedelta(21))
+    _payments_of(today[0], today[1], three_weeks_ago)
     pending = DoctorProfileFactory(
         user=UserFactory(role="DOCTOR", name="Meena Joshi", email="meena@example.com"),
         is_verified=False,
@@ -76,8 +79,9 @@ def clinic(staff, consultation_at) -> dict[str, Any]:
     }
 
 
-def _month_of_bookings(doctors: list[Any], patients: list[Any]) -> None:
-    """Past bookings for the chart, a few more each week, written in two bulk inserts."""
+def _month_of_bookings(doctors: list[Any], patients: list[Any]) -> list[Any]:
+    """Past bookings for the chart, a few more each week, written in two bulk inserts;
+    returned newest first."""
     slots, consultations = [], []
     for day in range(1, 30):
         for n in range(day % 4 + (30 - day) // 8):
@@ -108,6 +112,28 @@ def _month_of_bookings(doctors: list[Any], patients: list[Any]) -> None:
     for consultation in consultations:
         consultation.created_at = consultation.slot.start_time - dt.timedelta(days=2)
     Consultation.objects.bulk_update(consultations, ["created_at"])
+    return consultations
+
+
+def _payments_of(paid: Any, refunded: Any, older: Any) -> None:
+    """Today's two completed consultations were paid, ₹1,500 and ₹500, the second
+    refunded in full; an older one was paid ₹1,000 on the day it was booked."""
+    for consultation, paise, status, refund in (
+        (paid, 150_000, PaymentStatus.PAID, 0),
+        (refunded, 50_000, PaymentStatus.REFUNDED, 50_000),
+        (older, 100_000, PaymentStatus.PAID, 0),
+    ):
+        Payment.objects.create(
+            consultation=consultation,
+            amount=paise,
+            refunded_amount=refund,
+            gateway="sandbox",
+            gateway_order_id=f"order_{consultation.pk.hex[:12]}",
+            gateway_payment_id=f"pay_{consultation.pk.hex[:12]}",
+            status=status,
+            expires_at=consultation.created_at + dt.timedelta(minutes=15),
+            paid_at=consultation.created_at,
+        )
 
 
 def _text(driver: Any, css: str) -> str:
@@ -132,6 +158,12 @@ def test_the_dashboard_shows_the_day_and_a_doctor_is_verified_from_it(
     assert _text(driver, "#week-cancelled") == "1"
     assert len(driver.find_elements(By.CSS_SELECTOR, "#bookings-chart rect.bar")) == 30
     assert "Dr Meena Joshi" in _text(driver, "#pending-doctors")
+    assert _text(driver, "#revenue-today-captured") == "₹2,000"
+    assert _text(driver, "#revenue-today-refunded") == "₹500"
+    assert _text(driver, "#revenue-today-net") == "₹1,500"
+    assert _text(driver, "#revenue-week-net") == "₹1,500"
+    assert _text(driver, "#revenue-month-captured") == "₹3,000"
+    assert _text(driver, "#revenue-month-net") == "₹2,500"
     screenshot("dashboard", full_page=True)
 
     driver.find_element(
@@ -149,6 +181,7 @@ def test_front_desk_sees_no_phi_and_cancels_a_booking(driver, live_server, clini
     staff_login(driver, live_server.url, "rahul@example.com", DEFAULT_PASSWORD)
     upcoming = clinic["upcoming"]
 
+    assert not driver.find_elements(By.ID, "revenue")  # payments are not the desk's
     page = _open_consultation(driver, live_server.url, upcoming)
     assert REASON not in page
     assert "withheld" in page
