@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 
+from amrutam.common.replica import replica_ok
+
 from ..models import Consultation, ConsultationStatus
 
 # Consultations that reached their time: the patient either came or did not.
@@ -50,6 +52,7 @@ def _revenue(since: dt.datetime, until: dt.datetime) -> Revenue:
     return Revenue(currency=CURRENCY, paid=totals["paid"] or 0, refunded=totals["refunded"] or 0)
 
 
+@replica_ok
 def consultation_analytics(*, since: dt.datetime, until: dt.datetime) -> Analytics:
     """Consultations booked (created) in `since <= t < until`, counted by the database.
 
