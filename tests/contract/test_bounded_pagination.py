@@ -4,11 +4,15 @@ keyset pages through `nextCursor` / `?cursor=`. Exercised on GET /api/v1/audit/l
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import uuid
+from types import SimpleNamespace
 
 import pytest
 
-from amrutam.common.contract.pagination import COUNT_AHEAD_PAGES
+from amrutam.common.contract.pagination import COUNT_AHEAD_PAGES, BoundedPagination
 from audit.services import audit_event
+from payments.models import Payment
 
 pytestmark = pytest.mark.django_db
 
@@ -91,6 +95,8 @@ def test_a_cursor_and_a_page_number_give_the_same_rows(admin_user, client_for):
         "not-base64-json",
         _cursor([1, 2]),  # two values for a one-column ordering
         _cursor(["twelve"]),  # not an id
+        _cursor([float("inf")]),  # a number no id can be
+        _cursor([10**30]),  # past the id column's range
         _cursor({"id": 1}),
         "A" * 501,
     ],
@@ -102,3 +108,14 @@ def test_a_cursor_the_list_did_not_give_out_is_a_400(cursor, admin_user, client_
     body = response.json()
     assert (body["status"], body["code"]) == ("fail", "validation_error")
     assert list(body["errors"]) == ["cursor"]
+
+
+def test_a_cursor_keeps_the_microseconds_of_a_time():
+    # Rows created within one millisecond would be skipped by a cursor rounded to it.
+    pagination = BoundedPagination()
+    pagination.fields = ("-created_at", "-id")
+    row = SimpleNamespace(
+        created_at=dt.datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=dt.UTC), id=uuid.uuid4()
+    )
+
+    assert pagination._decode(Payment, pagination._encode(row)) == [row.created_at, row.id]

@@ -228,11 +228,12 @@ class BoundedPagination(Pagination):
         if not isinstance(values, list) or len(values) != len(self.fields):
             raise InvalidCursor
         try:
+            # clean(): the field's type and its validators (an id within the column's range).
             return [
-                _field(model, spec.lstrip("-")).to_python(value)
+                _field(model, spec.lstrip("-")).clean(value, None)
                 for spec, value in zip(self.fields, values, strict=True)
             ]
-        except (DjangoValidationError, TypeError, ValueError) as exc:
+        except (DjangoValidationError, TypeError, ValueError, OverflowError) as exc:
             raise InvalidCursor from exc
 
     def _after_q(self, values: list[Any]) -> Q:
