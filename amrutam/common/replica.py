@@ -40,6 +40,8 @@ from django.http import HttpRequest, HttpResponse
 logger = logging.getLogger("amrutam.db")
 
 PRIMARY = DEFAULT_DB_ALIAS
+# The alias settings give the replica (READ_REPLICA names it when routing is on).
+REPLICA = "replica"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 PIN_KEY = "replica-pin:{user_id}"
 
@@ -199,13 +201,13 @@ class ReplicaRouter:
     """Reads inside `replica_reads()` go to its alias; everything else to the primary."""
 
     def db_for_read(self, model: type[Model], **hints: Any) -> str | None:
-        alias = _read_alias.get()
-        if alias is not None and connections[PRIMARY].in_atomic_block:
-            # A transaction opened inside the block reads what it has written and locked.
+        if connections[PRIMARY].in_atomic_block:
+            # A transaction reads what it has written and locked, also through objects
+            # that were read from the replica before it began.
             return PRIMARY
-        # None lets Django follow an instance's own database (related objects of rows
-        # read from the replica), else the primary.
-        return alias
+        # Outside a block None lets Django follow an instance's own database (related
+        # objects of rows read from the replica), else the primary.
+        return _read_alias.get()
 
     def db_for_write(self, model: type[Model], **hints: Any) -> str:
         return PRIMARY
@@ -215,7 +217,7 @@ class ReplicaRouter:
 
     def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool | None:
         # A standby is read-only and receives the schema by replication.
-        return False if db == replica_alias() or db == "replica" else None
+        return False if db == REPLICA else None
 
 
 class ReplicaPinMiddleware:
