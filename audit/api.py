@@ -7,6 +7,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from amrutam.common.contract.pagination import BoundedPagination
 from amrutam.common.drf.validation import validated
 from amrutam.common.permissions import IsAdmin as IsClinicAdmin
 
@@ -22,6 +23,8 @@ from .serializers import (
 class AuditLogListApi(GenericAPIView):
     permission_classes = [IsAuthenticated, IsClinicAdmin]
     list_name = "logs"
+    pagination_class = BoundedPagination
+    cursor_fields = ("-id",)
 
     @doc.audit_log_list
     def get(self, request: Request) -> Response:
@@ -41,6 +44,8 @@ class AuditLogListApi(GenericAPIView):
 class MyAccessLogApi(GenericAPIView):
     permission_classes = [IsAuthenticated]
     list_name = "entries"
+    pagination_class = BoundedPagination
+    cursor_fields = ("-id",)
 
     @doc.my_access_log
     def get(self, request: Request) -> Response:

@@ -6,6 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 
 from amrutam.common.contract.openapi import (
+    CURSOR_PARAMETER,
     FROM_TO_PARAMETERS,
     PAGE_PARAMETERS,
     error_responses,
@@ -43,9 +44,12 @@ audit_log_list = extend_schema(
         OpenApiParameter("objectId", text_schema(255)),
         *FROM_TO_PARAMETERS,
         *PAGE_PARAMETERS,
+        CURSOR_PARAMETER,
     ],
     responses={
-        200: page_envelope("AuditLogPageEnvelope", "logs", AuditLogOutputSerializer(many=True)),
+        200: page_envelope(
+            "AuditLogPageEnvelope", "logs", AuditLogOutputSerializer(many=True), bounded=True
+        ),
         **ERRORS,
     },
     tags=["audit"],
@@ -55,10 +59,10 @@ my_access_log = extend_schema(
     operation_id="auth_me_access_log",
     summary="Who read the caller's health records (newest first)",
     description="Every read of the caller's PHI by someone else: doctors, clinic staff.",
-    parameters=PAGE_PARAMETERS,
+    parameters=[*PAGE_PARAMETERS, CURSOR_PARAMETER],
     responses={
         200: page_envelope(
-            "AccessLogPageEnvelope", "entries", AccessLogOutputSerializer(many=True)
+            "AccessLogPageEnvelope", "entries", AccessLogOutputSerializer(many=True), bounded=True
         ),
         400: ERRORS[400],
         401: ERRORS[401],

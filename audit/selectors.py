@@ -8,6 +8,7 @@ import uuid
 from django.db.models import QuerySet
 
 from amrutam.common.drf.filtering import filtered
+from amrutam.common.replica import replica_ok
 
 from .filters import AuditEntryFilter
 from .models import AuditEntry, EntryKind
@@ -28,6 +29,7 @@ LIST_FIELDS = (
 )
 
 
+@replica_ok
 def audit_entry_list(
     *,
     actor_id: uuid.UUID | None = None,

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from amrutam.common.admin_paging import BoundedCountAdminMixin
 from amrutam.common.display import local_time, local_time_stacked, person, short_id
 from amrutam.common.exceptions import ApplicationError
 from amrutam.common.timezones import doctor_zone
@@ -68,7 +69,7 @@ def _can_see_phi(request: HttpRequest) -> bool:
 
 
 @admin.register(Consultation)
-class ConsultationAdmin(admin.ModelAdmin):
+class ConsultationAdmin(BoundedCountAdminMixin, admin.ModelAdmin):
     list_display = ("reference", "starts", "patient_person", "doctor_name", "status")
     list_display_links = ("reference",)
     list_filter = ("status", DoctorFilter, ("slot__start_time", admin.DateFieldListFilter))

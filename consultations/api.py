@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from amrutam.common.contract.envelope import success
+from amrutam.common.contract.pagination import BoundedPagination
 from amrutam.common.drf.validation import validated
 
 from . import openapi as doc
@@ -78,6 +79,9 @@ class ConsultationListApi(ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = ConsultationListItemSerializer
     list_name = "consultations"
+    # Admins list every consultation ever booked: a bounded count and keyset pages.
+    pagination_class = BoundedPagination
+    cursor_fields = ("-slot__start_time", "-id")
 
     def get_queryset(self) -> QuerySet[Consultation]:
         params = validated(ConsultationListParamsSerializer, self.request.query_params)

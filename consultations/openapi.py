@@ -117,6 +117,7 @@ consultation_list = extend_schema(
             "ConsultationPageEnvelope",
             "consultations",
             ConsultationListItemSerializer(many=True),
+            bounded=True,
         ),
         **errors(400, 401),
     },

@@ -21,6 +21,7 @@ from django.utils import timezone
 from rest_framework.settings import api_settings
 
 from amrutam.common.contract.envelope import success_body
+from amrutam.common.replica import PRIMARY, replica_reads
 
 from .cache import availability_version, version_key
 from .models import AvailabilitySlot
@@ -96,15 +97,16 @@ def availability_body(
     if body is not None:
         return body
 
-    doctor = doctor_get_public(doctor_id=doctor_id, now=now)
-    tz = zone(doctor.timezone)
-    today = today_in(tz, now)
-    window = day_bounds_utc(start_date or today, days, tz)
-    slots: list[AvailabilitySlot] = list(
-        slot_list_bookable(now=now)
-        .filter(doctor=doctor, start_time__gte=window.start, start_time__lt=window.end)
-        .order_by("start_time")
-    )
+    with replica_reads() as alias:
+        doctor = doctor_get_public(doctor_id=doctor_id, now=now)
+        tz = zone(doctor.timezone)
+        today = today_in(tz, now)
+        window = day_bounds_utc(start_date or today, days, tz)
+        slots: list[AvailabilitySlot] = list(
+            slot_list_bookable(now=now)
+            .filter(doctor=doctor, start_time__gte=window.start, start_time__lt=window.end)
+            .order_by("start_time")
+        )
     payload = success_body(
         {
             "doctorId": str(doctor.pk),
@@ -120,5 +122,9 @@ def availability_body(
             valid_until = min(valid_until, slots[0].start_time)
         if start_date is None:
             valid_until = min(valid_until, day_bounds_utc(today, 1, tz).end)
+        if alias != PRIMARY:
+            # The replica may not have replayed a booking whose version bump was read
+            # above; such an entry must not outlive the lag the replica is allowed.
+            valid_until = min(valid_until, now + dt.timedelta(seconds=settings.REPLICA_PIN_SECONDS))
         _store(key, body, version=version, valid_until=valid_until, now=now)
     return body

@@ -96,6 +96,9 @@ class AvailabilitySlot(BaseModel):
         indexes = [
             # The availability read: one doctor's slots of one status in a window.
             models.Index(fields=["doctor", "status", "start_time"], name="doctors_slot_avail_idx"),
+            # Consultation lists are ordered by their slot's start, latest first: their
+            # pages walk this index instead of sorting every slot ever made.
+            models.Index(fields=["start_time"], name="doctors_slot_start_idx"),
         ]
 
     def __str__(self) -> str:

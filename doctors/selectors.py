@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from amrutam.common.drf.filtering import filtered
 from amrutam.common.exceptions import NotFound
+from amrutam.common.replica import replica_ok
 from amrutam.common.typing import Actor
 
 from .filters import DoctorDirectoryFilter
@@ -67,6 +68,7 @@ def _public_doctors(*, now: dt.datetime) -> QuerySet[DoctorProfile]:
     return _with_next_slot(now=now).filter(is_verified=True, user__is_active=True)
 
 
+@replica_ok
 def doctor_list_public(
     *, filters: DirectoryFilters | None = None, now: dt.datetime | None = None
 ) -> QuerySet[DoctorProfile]:
@@ -85,6 +87,7 @@ def doctor_list_public(
     return doctors.order_by(*ORDERINGS[filters.ordering])
 
 
+@replica_ok
 def doctor_get_public(*, doctor_id: Any, now: dt.datetime | None = None) -> DoctorProfile:
     """A listed (verified, active) doctor. Raise NotFound otherwise."""
     doctor = _public_doctors(now=now or timezone.now()).filter(pk=doctor_id).first()

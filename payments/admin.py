@@ -13,6 +13,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from amrutam.common.admin_paging import BoundedCountAdminMixin
+
 from .models import Payment, PaymentStatus
 from .serializers import rupees
 from .services import payment_refund
@@ -21,7 +23,7 @@ REASON_MAX = 500
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(BoundedCountAdminMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "status",

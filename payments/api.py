@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsPatient
 from amrutam.common.contract.envelope import success
+from amrutam.common.contract.pagination import BoundedPagination
 from amrutam.common.drf.validation import validated
 from consultations.selectors import consultation_get_recorded
 from consultations.serializers import ConsultationOutputSerializer
@@ -72,6 +73,8 @@ class PaymentListApi(ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = PaymentOutputSerializer
     list_name = "payments"
+    pagination_class = BoundedPagination
+    cursor_fields = ("-created_at", "-id")
 
     def get_queryset(self) -> QuerySet[Payment]:
         params = validated(PaymentListParamsSerializer, self.request.query_params)

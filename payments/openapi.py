@@ -103,7 +103,9 @@ payment_list = extend_schema(
         *FROM_TO_PARAMETERS,
     ],
     responses={
-        200: page_envelope("PaymentPageEnvelope", "payments", PaymentOutputSerializer(many=True)),
+        200: page_envelope(
+            "PaymentPageEnvelope", "payments", PaymentOutputSerializer(many=True), bounded=True
+        ),
         **error_responses(400, 401),
     },
 )

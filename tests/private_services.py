@@ -90,10 +90,11 @@ class PrivatePostgres:
             timeout=60,
         )
 
-    def start(self) -> None:
+    def start(self, *, options: str = "-c full_page_writes=off") -> None:
+        """`options`: extra server settings (`-c name=value`)."""
         options = (
             f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c full_page_writes=off -c max_connections=60"
+            f"-c fsync=off -c max_connections=60 {options}"
         )
         self._ctl("-o", options, "-l", str(self.log), "-w", "-t", "30", "start")
 
@@ -131,6 +132,51 @@ class PrivatePostgres:
         self.resume()
         self.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+class PrivateStandby(PrivatePostgres):
+    """A hot standby streaming from a running `primary`: a base backup taken with
+    pg_basebackup -R (which writes the connection to the primary and standby.signal)
+    into its own temp dir, served on its own port."""
+
+    def __init__(self, primary: PrivatePostgres) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="amrutam-pg-standby-"))
+        self.data = self.root / "data"
+        self.sockets = self.root / "sock"
+        self.log = self.root / "server.log"
+        self.port = free_port()
+        self.sockets.mkdir()
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+            shutil.chown(self.sockets, "postgres", "postgres")
+        subprocess.run(
+            _as_postgres(
+                [
+                    str(PG_BIN / "pg_basebackup"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(primary.port),
+                    "-U",
+                    "postgres",
+                    "-D",
+                    str(self.data),
+                    "-R",
+                    "-X",
+                    "stream",
+                    "-c",
+                    "fast",
+                    "--no-sync",
+                ]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=120,
+        )
+
+    def start(self, *, options: str = "") -> None:
+        super().start(options=f"-c hot_standby=on {options}")
 
 
 class PrivateRedis:

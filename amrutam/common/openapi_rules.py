@@ -82,4 +82,5 @@ def text_schema(max_length: int) -> dict[str, Any]:
 PAGE_PARAMETER_SCHEMAS: dict[str, dict[str, Any]] = {
     "page": {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1},
     "pageSize": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+    "cursor": {"type": "string", "minLength": 1, "maxLength": 500, "pattern": "^[A-Za-z0-9_-]+$"},
 }

@@ -5,6 +5,7 @@ With neither DATABASE_URL nor REDIS_URL set, the service runs on the embedded de
 a SQLite file and an in-process cache, for a one-machine trial.
 """
 
+import copy
 import hmac
 from datetime import timedelta
 from pathlib import Path
@@ -68,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "audit.middleware.AuditContextMiddleware",
+    # Write requests read from the primary and pin their user there for a few seconds.
+    "amrutam.common.replica.ReplicaPinMiddleware",
     # Innermost, as django-prometheus' own: it sees the view's exceptions first.
     "amrutam.common.request_metrics.RequestMetricsMiddleware",
 ]
@@ -148,6 +151,40 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
     _db.setdefault("OPTIONS", {})
     _db["OPTIONS"].setdefault("timeout", 20)
     _db["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+
+
+def replica_config(primary: dict, replica_url: str, connect_timeout: int) -> dict:
+    """The replica alias: the primary's settings (ENGINE, OPTIONS, pooling, timeouts)
+    with only where to connect taken from `replica_url`, so a replica always speaks to
+    its server the way the primary does, whichever backend the primary uses."""
+    where = env.db_url_config(replica_url)
+    config = copy.deepcopy(primary)
+    for key in ("NAME", "HOST", "PORT", "USER", "PASSWORD"):
+        if key in where:
+            config[key] = where[key]
+    # A replica that does not answer is skipped (circuit breaker in
+    # amrutam/common/replica.py); the first attempt should not hold a request long.
+    config.setdefault("OPTIONS", {})["connect_timeout"] = connect_timeout
+    return config
+
+
+# Reads that tolerate a little lag (the directory, availability on a cache miss,
+# analytics, the audit search) go to a streaming replica when DATABASE_REPLICA_URL is
+# set; writes, locks and the PHI-read log always go to the primary. Built after every
+# change to DATABASES["default"] above, whose settings it inherits.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default=None)
+REPLICA_CONNECT_TIMEOUT = env.int("REPLICA_CONNECT_TIMEOUT", default=2)
+READ_REPLICA: str | None = None
+if DATABASE_REPLICA_URL and _db["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["replica"] = replica_config(_db, DATABASE_REPLICA_URL, REPLICA_CONNECT_TIMEOUT)
+    READ_REPLICA = "replica"
+DATABASE_ROUTERS = ["amrutam.common.replica.ReplicaRouter"]
+# After a write, its user reads from the primary this long (their own writes stay
+# visible while the replica catches up): above the replica's usual lag.
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=5)
+# After the replica failed to connect, reads go to the primary this long before it is
+# tried again.
+REPLICA_DOWN_SECONDS = env.float("REPLICA_DOWN_SECONDS", default=10.0)
 
 if REDIS_URL:
     CACHES = {

@@ -1,5 +1,6 @@
 """Settings for the test suite: real PostgreSQL and Redis (URLs from the environment)."""
 
+import copy
 import os
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/amrutam")
@@ -30,6 +31,13 @@ _db_options = DATABASES["default"].setdefault("OPTIONS", {})
 _db_options["options"] = (
     _db_options.get("options", "") + " -c amrutam.audit_allow_truncate=on"
 ).strip()
+
+# The suite runs on one database: `replica` mirrors `default` (pytest creates no second
+# test database) and reads are not routed to it, so a test reads its own uncommitted
+# rows. Routing tests turn READ_REPLICA on; tests/test_read_replica.py runs the app
+# against a real streaming standby in a child process.
+DATABASES["replica"] = {**copy.deepcopy(DATABASES["default"]), "TEST": {"MIRROR": "default"}}
+READ_REPLICA = None
 
 # Argon2 stays first in production; tests hash thousands of passwords, so they use
 # a fast hasher and one test checks the production order.

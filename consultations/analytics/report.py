@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 
+from amrutam.common.replica import replica_ok
+
 from ..models import Consultation, ConsultationStatus
 
 # Consultations that reached their time: the patient either came or did not.
@@ -81,6 +83,7 @@ def _revenue(since: dt.datetime, until: dt.datetime) -> Revenue:
     return revenue_by_window({"window": (since, until)})["window"]
 
 
+@replica_ok
 def consultation_analytics(*, since: dt.datetime, until: dt.datetime) -> Analytics:
     """Consultations booked (created) in `since <= t < until`, counted by the database.
 

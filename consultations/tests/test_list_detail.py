@@ -129,7 +129,19 @@ def test_the_list_is_paginated_latest_start_first(client_for, patient, doctor, s
 
     body = response.json()["data"]
     assert [c["id"] for c in body["consultations"]] == [str(made[2].pk), str(made[1].pk)]
-    assert body["pagination"] == {"page": 1, "pageSize": 2, "total": 3, "totalPages": 2}
+    pagination = body["pagination"]
+    assert pagination == {
+        "page": 1,
+        "pageSize": 2,
+        "total": 3,
+        "totalPages": 2,
+        "totalIsEstimate": False,
+        "nextCursor": pagination["nextCursor"],
+    }
+    after = client_for(patient).get(LIST_URL, {"pageSize": 2, "cursor": pagination["nextCursor"]})
+    rest = after.json()["data"]
+    assert [c["id"] for c in rest["consultations"]] == [str(made[0].pk)]
+    assert rest["pagination"]["nextCursor"] is None
 
 
 def _list_queries(client: Any, size: int) -> int:

@@ -38,6 +38,21 @@ def test_patients_list_their_own_admins_all_doctors_none(
     assert client_for(admin_user).get(LIST, {"status": "PAID"}).json()["data"]["payments"] == []
 
 
+def test_the_next_cursor_walks_every_payment_once_newest_first(
+    client_for, admin_user, two_payments
+):
+    mine, theirs = two_payments
+    client = client_for(admin_user)
+
+    first = client.get(LIST, {"pageSize": 1}).json()["data"]
+    second = client.get(LIST, {"pageSize": 1, "cursor": first["pagination"]["nextCursor"]}).json()[
+        "data"
+    ]
+
+    assert [p["id"] for p in first["payments"] + second["payments"]] == [theirs["id"], mine["id"]]
+    assert second["pagination"]["nextCursor"] is None
+
+
 @pytest.mark.parametrize("query", [{"status": "LOST"}, {"from": "yesterday"}, {"pageSize": 0}])
 def test_bad_list_filters_are_400(client_for, admin_user, query):
     response = client_for(admin_user).get(LIST, query)

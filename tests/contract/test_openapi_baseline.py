@@ -11,7 +11,9 @@ fields), the `encryption` check of `/ready`, and a consultation's optional
 `withheldFields` (health fields withheld from an admin without the view-PHI permission),
 and the payments (API.md "Payments": the payment endpoints, a consultation's
 `paymentStatus` and `payment`), and consent and data rights (the consent, export and
-erasure endpoints and a consultation's `consentId`).
+erasure endpoints and a consultation's `consentId`), and the bounded lists (the audit
+log, the access log, consultations and payments: the optional `cursor` parameter and
+the pagination's optional `totalIsEstimate` and `nextCursor`).
 Regenerate it only for such a change. Both schemas are compared with every `$ref`
 resolved, so the names of components (the three former copies of the pagination object)
 do not matter, only what a client receives. Two differences are normalised, both where

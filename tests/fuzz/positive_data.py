@@ -119,6 +119,16 @@ EXPECTED: tuple[Refusal, ...] = (
         for name in WINDOW
     ),
     Refusal("GET /api/v1/doctors", 400, "validation_error", "maxFee", "relation: minFee"),
+    # A cursor is a token the list itself gave out: a string of the right shape is not one.
+    *(
+        Refusal(op, 400, "validation_error", "cursor", "state: a cursor the list gave out")
+        for op in (
+            "GET /api/v1/audit/logs",
+            "GET /api/v1/auth/me/access-log",
+            "GET /api/v1/consultations",
+            "GET /api/v1/payments",
+        )
+    ),
     Refusal("PUT /api/v1/doctors/me/schedule", 400, "validation_error", "rules", "relation"),
     *(
         Refusal(op, 400, "validation_error", name, "relation / common", PASSWORD_REFUSALS)

@@ -79,12 +79,42 @@ PAGINATION = inline_serializer(
 )
 
 
-def page_envelope(name: str, list_name: str, item: serializers.Serializer) -> Any:
+BOUNDED_PAGINATION = inline_serializer(
+    name="BoundedPagination",
+    fields={
+        "page": serializers.IntegerField(),
+        "pageSize": serializers.IntegerField(),
+        "total": serializers.IntegerField(
+            help_text="Exact, unless `totalIsEstimate`: then a lower bound (at least this many)."
+        ),
+        "totalPages": serializers.IntegerField(
+            help_text="Pages of `total`; a lower bound when `totalIsEstimate`."
+        ),
+        "totalIsEstimate": serializers.BooleanField(
+            required=False,
+            help_text="True when the list holds more rows than were counted (ten pages "
+            "past this one): `total` and `totalPages` are then lower bounds.",
+        ),
+        "nextCursor": serializers.CharField(
+            required=False,
+            allow_null=True,
+            help_text="Pass as `cursor` for the rows after this page, at the same cost "
+            "however deep; null on the last page.",
+        ),
+    },
+)
+
+
+def page_envelope(
+    name: str, list_name: str, item: serializers.Serializer, *, bounded: bool = False
+) -> Any:
     """The envelope of one page of a list: `{"<list_name>": [...], "pagination": {...}}`.
 
-    One envelope, not a list of them, even on a DRF list view (`many=False`).
+    One envelope, not a list of them, even on a DRF list view (`many=False`). `bounded`:
+    a list paged by `BoundedPagination` (`totalIsEstimate`, `nextCursor`).
     """
-    page = envelope(name, {list_name: item, "pagination": PAGINATION})
+    pagination = BOUNDED_PAGINATION if bounded else PAGINATION
+    page = envelope(name, {list_name: item, "pagination": pagination})
     extend_schema_serializer(many=False)(type(page))
     return page
 
@@ -99,6 +129,13 @@ PAGE_PARAMETERS = [
         description="Items per page, 1-100 (default 20).",
     ),
 ]
+
+CURSOR_PARAMETER = OpenApiParameter(
+    "cursor",
+    PAGE_PARAMETER_SCHEMAS["cursor"],
+    description="A `nextCursor` this list gave out: the page of rows after it (then "
+    "`page` is echoed, not used). An unknown cursor is 400 `validation_error`.",
+)
 
 RETRY_AFTER = OpenApiParameter(
     name="Retry-After",
