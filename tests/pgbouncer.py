@@ -55,6 +55,20 @@ class PrivatePgBouncer:
     def url(self, database: str, user: str = "postgres") -> str:
         return f"postgres://{user}@127.0.0.1:{self.port}/{database}"
 
+    def transactions(self, database: str) -> int:
+        """How many transactions of `database` PgBouncer has served (its SHOW STATS)."""
+        import psycopg
+
+        with psycopg.connect(self.url("pgbouncer"), autocommit=True) as admin:
+            cursor = psycopg.ClientCursor(admin)
+            cursor.execute("SHOW STATS")
+            names = [column.name for column in cursor.description or []]
+            for row in cursor.fetchall():
+                stats = dict(zip(names, row, strict=True))
+                if stats["database"] == database:
+                    return int(stats["total_xact_count"])
+        return 0
+
     def _write_config(self) -> Path:
         (self.root / "userlist.txt").write_text('"postgres" ""\n')
         config = self.root / "pgbouncer.ini"
@@ -82,6 +96,7 @@ class PrivatePgBouncer:
                     # A client waiting for a free server connection gives up (an error
                     # the service answers 503) rather than queueing without end.
                     "query_wait_timeout = 10",
+                    "admin_users = postgres",
                     f"logfile = {self.log}",
                     f"pidfile = {self.root / 'pgbouncer.pid'}",
                     "",
