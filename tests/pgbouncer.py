@@ -43,7 +43,15 @@ def _pick_port() -> int:
 class PrivatePgBouncer:
     """pgbouncer with pool_mode=transaction, trust auth, forwarding every database."""
 
-    def __init__(self, *, server_host: str, server_port: int, pool_size: int = 20) -> None:
+    def __init__(
+        self,
+        *,
+        server_host: str,
+        server_port: int,
+        pool_size: int = 20,
+        query_wait_timeout: int = 5,
+    ) -> None:
+        self.query_wait_timeout = query_wait_timeout
         if not Path(PGBOUNCER).exists():
             raise RuntimeError("pgbouncer not found: run `make pgbouncer` (Debian's package).")
         self.server_host, self.server_port, self.pool_size = server_host, server_port, pool_size
@@ -95,7 +103,7 @@ class PrivatePgBouncer:
                     "server_connect_timeout = 2",
                     # A client waiting for a free server connection gives up (an error
                     # the service answers 503) rather than queueing without end.
-                    "query_wait_timeout = 10",
+                    f"query_wait_timeout = {self.query_wait_timeout}",
                     "admin_users = postgres",
                     f"logfile = {self.log}",
                     f"pidfile = {self.root / 'pgbouncer.pid'}",
@@ -114,13 +122,17 @@ class PrivatePgBouncer:
             for path in self.root.iterdir():
                 shutil.chown(path, "postgres", "postgres")
             command = [PGBOUNCER, "-u", "postgres", str(config)]
-        self.proc = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-        )
+        # Its log lines go to stderr as well as to the log file: into a file, since a
+        # pipe nobody reads would fill up and stop pgbouncer mid-test.
+        output = self.root / "stderr.log"
+        with output.open("w") as sink:
+            self.proc = subprocess.Popen(
+                command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+            )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"pgbouncer exited: {self.proc.stderr.read()!r}")  # type: ignore[union-attr]
+                raise RuntimeError(f"pgbouncer exited: {output.read_text()[-2000:]}")
             with socket.socket() as sock:
                 if sock.connect_ex(("127.0.0.1", self.port)) == 0:
                     return

@@ -8,6 +8,11 @@ either what the endpoint normally says or 503 `service_unavailable` in the error
 envelope (never a 500, never a stack trace), /ready names the dependency that is down,
 the same workers recover on their own, no request outlives the configured timeouts,
 and in SQL every booking answered 201 exists exactly once.
+
+Every test runs twice: with the server connected to PostgreSQL directly, and through a
+private PgBouncer in transaction pooling mode (DATABASE_POOLER=pgbouncer), where the
+timeouts are applied per transaction and the pooler stands between the faults and the
+server.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from dataclasses import dataclass, field
 import psycopg
 import pytest
 
+from .pgbouncer import PrivatePgBouncer
 from .private_services import REPO, Answer, AppServer, PrivatePostgres, PrivateRedis, request
 
 pytestmark = pytest.mark.slow
@@ -53,20 +59,38 @@ class Stack:
     doctor: str
     slots: Iterator[str]
     tokens: list[str]
+    bouncer: PrivatePgBouncer | None = None
 
     def sql(self, query: str, params: tuple = ()) -> list[tuple]:
         with psycopg.connect(self.pg.url("amrutam"), connect_timeout=5) as conn:
             return conn.execute(query, params).fetchall()
 
 
+@pytest.fixture(scope="module", params=["direct", "pgbouncer"])
+def route(request: pytest.FixtureRequest) -> str:
+    """PostgreSQL directly, or through PgBouncer in transaction pooling (a private one
+    in front of the private cluster: the faults stay PostgreSQL's)."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
+def stack(route: str) -> Iterator[Stack]:
     pg = PrivatePostgres()
     redis = PrivateRedis()
+    bouncer = None
+    database_url, pooler = pg.url("amrutam"), ""
+    if route == "pgbouncer":
+        # A request waiting for a server connection gives up as a connect would: after
+        # CONNECT_TIMEOUT, within the bound every request is held to.
+        bouncer = PrivatePgBouncer(
+            server_host="127.0.0.1", server_port=pg.port, query_wait_timeout=CONNECT_TIMEOUT
+        )
+        database_url, pooler = bouncer.url("amrutam"), "pgbouncer"
     app = AppServer(
-        pg.url("amrutam"),
+        database_url,
         redis.url,
         extra_env={
+            "DATABASE_POOLER": pooler,
             "DB_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
             "DB_LOCK_TIMEOUT_MS": str(LOCK_TIMEOUT_MS),
             "DB_STATEMENT_TIMEOUT_MS": str(STATEMENT_TIMEOUT_MS),
@@ -80,6 +104,8 @@ def stack() -> Iterator[Stack]:
     try:
         pg.start()
         pg.create_database("amrutam")
+        if bouncer is not None:
+            bouncer.start()
         redis.start()
         app.manage("migrate", "--noinput")
         output = app.run_script(REPO / "tests" / "fault_seed.py", "3000", "5", PASSWORD)
@@ -95,10 +121,12 @@ def stack() -> Iterator[Stack]:
             ).json()["data"]["token"]
             for email in seeded["patients"]
         ]
-        yield Stack(pg, redis, app, seeded["doctor"], iter(seeded["slots"]), tokens)
+        yield Stack(pg, redis, app, seeded["doctor"], iter(seeded["slots"]), tokens, bouncer)
     finally:
         app.destroy()
         redis.destroy()
+        if bouncer is not None:
+            bouncer.destroy()
         pg.destroy()
 
 
