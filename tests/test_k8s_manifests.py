@@ -210,3 +210,23 @@ def test_the_pods_run_as_the_images_unprivileged_user_on_a_read_only_root(produc
         assert container["securityContext"]["readOnlyRootFilesystem"] is True
         # The only writable place: gunicorn's control socket, metrics files, beat schedule.
         assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"]  # noqa: S108
+
+
+def test_docker_compose_runs_the_same_commands_in_the_same_order(production):
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    job = _one(production, "Job", "amrutam-migrate")
+
+    assert compose["migrate"]["command"] == _container(job)["command"]
+    assert compose["app"]["depends_on"]["migrate"] == {
+        "condition": "service_completed_successfully"
+    }
+    for service, deployment in (("worker", "amrutam-worker"), ("beat", "amrutam-beat")):
+        assert (
+            compose[service]["command"]
+            == _container(_one(production, "Deployment", deployment))["command"]
+        )
+    assert "/ready" in " ".join(compose["app"]["healthcheck"]["test"])
+    assert compose["pgbouncer"]["profiles"] == ["pgbouncer"]
+    assert "pool_mode = transaction" in (ROOT / "deploy/pgbouncer/pgbouncer.ini").read_text()
+    # The image's own command serves; migrating is the step above, never every start.
+    assert "migrate" not in (ROOT / "Dockerfile").read_text().split("CMD", 1)[1]
