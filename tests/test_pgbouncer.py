@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from amrutam.common.pgbouncer.base import DatabaseWrapper, transaction_settings
 
@@ -88,6 +88,22 @@ def test_the_time_zone_set_on_connecting_follows_the_client_across_servers(singl
         theirs = other.execute("SHOW TimeZone").fetchone()[0]
 
     assert (ours, theirs) == ("UTC", "Asia/Kolkata")
+
+
+def test_a_transaction_whose_settings_fail_leaves_the_connection_usable(pgbouncer, monkeypatch):
+    with routed_through(pgbouncer):
+        options = connection.settings_dict["OPTIONS"]
+        monkeypatch.setitem(options, "options", options["options"] + " -c statement_timeout=soon")
+        connection.close()
+
+        with pytest.raises(DatabaseError), transaction.atomic():
+            pass
+        # Back in autocommit, as Django believes: the next statement just runs.
+        answer = _show("lock_timeout")
+        autocommit = connection.connection.autocommit
+        connection.close()
+
+    assert (answer, autocommit) == ("0", True)
 
 
 def test_settings_options_become_name_value_pairs():
