@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -15,9 +16,9 @@ from django.db import DatabaseError, connection, transaction
 from amrutam.common.pgbouncer.base import DatabaseWrapper, transaction_settings
 
 from .pgbouncer import PrivatePgBouncer, routed_through
-from .test_production_settings import ROOT
 
 pytestmark = pytest.mark.django_db(transaction=True)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _show(name: str) -> str:
