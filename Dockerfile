@@ -21,4 +21,6 @@ RUN DATABASE_URL=postgres://build@localhost/build REDIS_URL=redis://localhost:63
 USER amrutam
 
 EXPOSE 8000
-CMD ["sh", "-c", "python manage.py migrate --noinput && exec gunicorn amrutam.wsgi"]
+# Migrations are a step of their own before the rollout (docker-compose's `migrate`,
+# the Kubernetes migration Job), never run by each web container as it starts.
+CMD ["gunicorn", "amrutam.wsgi"]

@@ -7,7 +7,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: run test install install-dev migrate seed lint format check bench fuzz soak clean worker beat browser
+.PHONY: run test install install-dev migrate seed lint format check bench fuzz soak clean worker beat browser pgbouncer
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,9 +55,20 @@ browser:
 		apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null 2>&1 || \
 		{ apt-get update -q >/dev/null && apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null; }; }
 
+## Debian's PgBouncer, for the tests that run the service through it in transaction
+## pooling mode (each starts a private one; the package's own service stays off).
+## Installed when missing; apt-get update only when the first install fails.
+pgbouncer:
+	@command -v pgbouncer >/dev/null || test -x /usr/sbin/pgbouncer || { \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -q -o DPkg::Lock::Timeout=300 pgbouncer >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null && \
+		  apt-get install -y -q -o DPkg::Lock::Timeout=300 pgbouncer >/dev/null; }; }
+
 ## The whole suite against PostgreSQL and Redis (DATABASE_URL / REDIS_URL, defaulting
-## to the local services), browser tests in headless Chromium included.
-test: install-dev browser
+## to the local services), browser tests in headless Chromium and the runs through
+## PgBouncer included.
+test: install-dev browser pgbouncer
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## The longer fuzz: the API fuzz (tests/fuzz, in-process, as patient, doctor and admin;

@@ -169,3 +169,36 @@ def staff_browser(admin_user):
     client = Client()
     staff_login(client, admin_user)
     return client
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(django_db_setup):
+    """A private PgBouncer (transaction pooling) in front of the test database's server.
+
+    After the test database is made and stopped before it is dropped, which its server
+    connections would otherwise prevent."""
+    from django.conf import settings
+
+    from tests.pgbouncer import PrivatePgBouncer
+
+    db = settings.DATABASES["default"]
+    bouncer = PrivatePgBouncer(
+        server_host=db["HOST"] or "127.0.0.1", server_port=int(db["PORT"] or 5432)
+    )
+    try:
+        bouncer.start()
+        yield bouncer
+    finally:
+        bouncer.destroy()
+
+
+@pytest.fixture(params=["direct", "pgbouncer"])
+def database_route(request, transactional_db):
+    """Run the test once on a direct connection and once through PgBouncer."""
+    if request.param == "direct":
+        yield request.param
+        return
+    from tests.pgbouncer import routed_through
+
+    with routed_through(request.getfixturevalue("pgbouncer")):
+        yield request.param

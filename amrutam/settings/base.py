@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -124,6 +125,13 @@ STORAGES = {
 DATABASE_URL = env("DATABASE_URL", default=None)
 REDIS_URL = env("REDIS_URL", default=None)
 EMBEDDED_DEFAULT = not DATABASE_URL and not REDIS_URL
+# What sits between the service and PostgreSQL: nothing (empty) or `pgbouncer` in
+# transaction pooling mode.
+DATABASE_POOLER = env("DATABASE_POOLER", default="").strip().lower()
+if DATABASE_POOLER not in ("", "pgbouncer"):
+    raise ImproperlyConfigured(
+        f"DATABASE_POOLER must be empty or `pgbouncer`, not {DATABASE_POOLER!r}."
+    )
 
 if DATABASE_URL:
     DATABASES = {"default": env.db_url_config(DATABASE_URL)}
@@ -147,6 +155,11 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
         f"-c statement_timeout={env.int('DB_STATEMENT_TIMEOUT_MS', default=10000)}"
         f" -c lock_timeout={env.int('DB_LOCK_TIMEOUT_MS', default=5000)}"
     )
+    if DATABASE_POOLER == "pgbouncer":
+        # PgBouncer in transaction pooling: the same settings, applied per transaction
+        # rather than per session, without server-side cursors or prepared statements
+        # (amrutam/common/pgbouncer/base.py).
+        _db["ENGINE"] = "amrutam.common.pgbouncer"
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     _db.setdefault("OPTIONS", {})
     _db["OPTIONS"].setdefault("timeout", 20)

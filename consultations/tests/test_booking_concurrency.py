@@ -19,6 +19,9 @@ from .concurrency import race
 from .conftest import BOOKINGS_URL, new_key
 
 concurrent = pytest.mark.django_db(transaction=True)
+# Each test runs on direct connections and again through PgBouncer in transaction
+# pooling, where a client's transactions may land on different server connections.
+pytestmark = pytest.mark.usefixtures("database_route")
 
 
 def _booking_job(token: str, slot: Any, key: str, reason: str = "") -> Any:
@@ -151,7 +154,7 @@ def test_a_request_while_the_key_is_in_flight_is_409_in_progress(book, patient, 
 
 
 @concurrent
-def test_a_5xx_stores_no_record_and_a_retry_with_the_key_succeeds(book, patient, slot):
+def test_a_5xx_stores_no_record_and_a_retry_with_the_key_succeeds(book, patient, slot, monkeypatch):
     key = new_key()
     locked, release = threading.Event(), threading.Event()
 
@@ -167,8 +170,11 @@ def test_a_5xx_stores_no_record_and_a_retry_with_the_key_succeeds(book, patient,
     holder = threading.Thread(target=hold_slot_lock)
     holder.start()
     locked.wait(timeout=10)
-    with connection.cursor() as cursor:
-        cursor.execute("SET lock_timeout = '200ms'")
+    # A short lock timeout for this thread's next connection only, set the way the
+    # settings set it (a session SET would not survive transaction pooling).
+    options = connection.settings_dict["OPTIONS"]
+    monkeypatch.setitem(options, "options", options["options"] + " -c lock_timeout=200ms")
+    connection.close()
     try:
         failed = book(patient, slot, key=key)
     finally:

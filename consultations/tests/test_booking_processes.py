@@ -21,6 +21,7 @@ from django.db import connection
 
 from accounts.tests.factories import UserFactory
 from consultations.models import Consultation, IdempotencyRecord
+from tests.pgbouncer import PrivatePgBouncer
 
 from .concurrency import race
 from .conftest import new_key
@@ -56,20 +57,38 @@ def _wait_until_up(base: str, proc: subprocess.Popen, deadline: float) -> None:
     raise RuntimeError(f"{base} did not come up")
 
 
-@pytest.fixture
-def servers(transactional_db) -> Iterator[list[str]]:
-    """Two gunicorn masters (two workers each) serving the test database and cache."""
+class Servers(list[str]):
+    """The servers' base URLs, and the PgBouncer between them and PostgreSQL, if any."""
+
+    bouncer: PrivatePgBouncer | None = None
+
+    def transactions(self) -> int:
+        assert self.bouncer is not None
+        return self.bouncer.transactions(connection.settings_dict["NAME"])
+
+
+@pytest.fixture(params=["direct", "pgbouncer"])
+def servers(request, transactional_db) -> Iterator[Servers]:
+    """Two gunicorn masters (two workers each) serving the test database and cache,
+    connected to PostgreSQL directly or through PgBouncer in transaction pooling."""
     cache = settings.CACHES["default"]
+    database_url, pooler = _database_url(), ""
+    bases = Servers()
+    if request.param == "pgbouncer":
+        bases.bouncer = request.getfixturevalue("pgbouncer")
+        database_url = bases.bouncer.url(connection.settings_dict["NAME"])
+        pooler = "pgbouncer"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "amrutam.settings.test",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url,
+        "DATABASE_POOLER": pooler,
         "REDIS_URL": cache["LOCATION"],
         "CACHE_KEY_PREFIX": cache["KEY_PREFIX"],
         "DB_CONN_MAX_AGE": "0",
         "LOG_LEVEL": "ERROR",
     }
-    procs, bases = [], []
+    procs = []
     try:
         for _ in range(2):
             port = _free_port()
@@ -94,7 +113,8 @@ def servers(transactional_db) -> Iterator[list[str]]:
                 )
             )
             bases.append(f"http://127.0.0.1:{port}")
-        deadline = time.monotonic() + 20
+        # Generous: two masters and four workers start at once on a shared machine.
+        deadline = time.monotonic() + 60
         for base, proc in zip(bases, procs, strict=True):
             _wait_until_up(base, proc, deadline)
         yield bases
@@ -154,9 +174,14 @@ def test_two_server_processes_book_each_slot_exactly_once(servers, token_for, do
         url = f"{servers[index % 2]}/api/v1/consultations/bookings"
         jobs.append(lambda u=url: _post(u, same_key_token, same_key, same_key_body))
 
+    served_before = servers.transactions() if servers.bouncer else 0
+
     results = race(jobs)
 
     assert not [r for r in results if isinstance(r, Exception)]
+    if servers.bouncer:
+        # Every racer's transactions went through the pooler.
+        assert servers.transactions() - served_before >= len(jobs)
     distinct, same = results[:32], results[32:]
     assert Counter(status for status, _, _ in distinct) == {201: 4, 409: 28}
     for s in slots:
