@@ -42,11 +42,13 @@ GUARD_FUNCTION = """
 CREATE OR REPLACE FUNCTION audit_entry_partition_guard(part text) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    EXECUTE format('CREATE UNIQUE INDEX %I ON %I (seq)', part || '_seq_key', part);
+    -- Idempotent, so that `audit_partitions` can also repair a partition that lacks a
+    -- guard (one attached by hand, a trigger dropped).
+    EXECUTE format('CREATE UNIQUE INDEX IF NOT EXISTS %I ON %I (seq)', part || '_seq_key', part);
     EXECUTE format(
-        'CREATE UNIQUE INDEX %I ON %I (logentry_id)', part || '_logentry_key', part);
+        'CREATE UNIQUE INDEX IF NOT EXISTS %I ON %I (logentry_id)', part || '_logentry_key', part);
     EXECUTE format(
-        'CREATE TRIGGER audit_entry_no_truncate BEFORE TRUNCATE ON %I '
+        'CREATE OR REPLACE TRIGGER audit_entry_no_truncate BEFORE TRUNCATE ON %I '
         || 'FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change()', part);
 END
 $$;
