@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Count
 
 from ..models import AuditEntry
 from .hashing import GENESIS_HASH, entry_hash
@@ -30,7 +31,11 @@ def _walk(entries: Iterable[AuditEntry]) -> ChainReport:
     expected_seq, prev_hash, prev_id, checked = 1, GENESIS_HASH, None, 0
     for entry in entries:
         problem = ""
-        if entry.seq != expected_seq:
+        if entry.seq is not None and entry.seq == expected_seq - 1:
+            # Unique per monthly partition only: two entries of different months could
+            # share a seq if a sealer ever ran without the lock.
+            problem = f"its seq {entry.seq} is also that of entry {prev_id}: the chain forked"
+        elif entry.seq != expected_seq:
             problem = (
                 f"the sequence jumps from {expected_seq - 1} to {entry.seq}: "
                 "entries before it were removed"
@@ -56,11 +61,37 @@ def _walk(entries: Iterable[AuditEntry]) -> ChainReport:
     return ChainReport(checked=checked, unsealed=0, last_seq=expected_seq - 1, last_hash=prev_hash)
 
 
+def _mirrored_twice() -> AuditEntry | None:
+    """The later of two entries mirroring the same LogEntry, if there are any."""
+    # logentry_id is unique per monthly partition only (as seq), so this reads them all.
+    twice = (
+        AuditEntry.objects.filter(logentry_id__isnull=False)
+        .values("logentry_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .values("logentry_id")
+    )
+    return AuditEntry.objects.filter(logentry_id__in=twice).order_by("logentry_id", "-id").first()
+
+
 def verify_chain(*, chunk_size: int = 2000) -> ChainReport:
     """Walk the sealed entries in chain order; report the first broken link, if any."""
     # A server-side cursor inside a transaction streams the chain at constant memory.
+    # On PostgreSQL the order by seq merges the partitions' seq indexes, month by month
+    # as the chain crosses them.
     with transaction.atomic():
         entries = AuditEntry.objects.filter(seq__isnull=False).order_by("seq")
         report = _walk(entries.iterator(chunk_size=chunk_size))
         unsealed = AuditEntry.objects.filter(hash__isnull=True).count()
+        twice = _mirrored_twice() if report.ok else None
+    if twice is not None:
+        report = ChainReport(
+            checked=report.checked,
+            unsealed=0,
+            last_seq=report.last_seq,
+            last_hash=report.last_hash,
+            broken_entry_id=twice.pk,
+            broken_seq=twice.seq,
+            problem=f"it mirrors LogEntry {twice.logentry_id}, which another entry mirrors too",
+        )
     return ChainReport(**{**report.__dict__, "unsealed": unsealed})
