@@ -31,7 +31,7 @@ def _walk(entries: Iterable[AuditEntry]) -> ChainReport:
     expected_seq, prev_hash, prev_id, checked = 1, GENESIS_HASH, None, 0
     for entry in entries:
         problem = ""
-        if entry.seq is not None and entry.seq == expected_seq - 1:
+        if expected_seq > 1 and entry.seq == expected_seq - 1:
             # Unique per monthly partition only: two entries of different months could
             # share a seq if a sealer ever ran without the lock.
             problem = f"its seq {entry.seq} is also that of entry {prev_id}: the chain forked"

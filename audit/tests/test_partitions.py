@@ -5,6 +5,7 @@ import datetime as dt
 import json
 from io import StringIO
 
+import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
@@ -327,6 +328,34 @@ def test_audit_partitions_restores_a_missing_truncate_trigger():
 
     assert f"Added the TRUNCATE trigger of partition {name}." in out
     assert "Audit chain intact" in _verify()
+
+
+def test_audit_partitions_gives_up_on_a_table_lock_it_cannot_get():
+    # Any session reading the table holds a lock that creating a partition must wait for.
+    month = add_months(_this_month(), 4)
+    with psycopg.connect(**_libpq_params(), autocommit=False) as reader:
+        reader.execute("LOCK TABLE audit_auditentry IN ACCESS SHARE MODE")
+
+        with pytest.raises(CommandError) as failure:
+            _partitions("--months-ahead", "4")
+
+    assert str(failure.value) == (
+        f"Audit partitions failed: {month:%Y-%m}: canceling statement due to lock timeout"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NULL", [_name(month)])
+        assert cursor.fetchone()[0] is True
+
+
+def _libpq_params():
+    db = connection.settings_dict
+    return {
+        "host": db["HOST"],
+        "port": db["PORT"] or 5432,
+        "user": db["USER"],
+        "password": db["PASSWORD"] or None,
+        "dbname": db["NAME"],
+    }
 
 
 @pytest.mark.parametrize("months", ["-1", "121"])
