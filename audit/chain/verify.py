@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count
 
 from ..models import AuditEntry
 from .hashing import GENESIS_HASH, entry_hash
@@ -61,17 +60,22 @@ def _walk(entries: Iterable[AuditEntry]) -> ChainReport:
     return ChainReport(checked=checked, unsealed=0, last_seq=expected_seq - 1, last_hash=prev_hash)
 
 
-def _mirrored_twice() -> AuditEntry | None:
-    """The later of two entries mirroring the same LogEntry, if there are any."""
-    # logentry_id is unique per monthly partition only (as seq), so this reads them all.
-    twice = (
+def _mirrored_twice(chunk_size: int) -> tuple[int, int, int] | None:
+    """(logentry_id, entry id, other entry id) of a LogEntry mirrored twice, if any."""
+    # logentry_id is unique per monthly partition only (as seq). Streamed in logentry_id
+    # order, which merges the partitions' unique indexes on it, so a duplicate is two
+    # neighbours: constant memory and short fetches, however large the table.
+    rows = (
         AuditEntry.objects.filter(logentry_id__isnull=False)
-        .values("logentry_id")
-        .annotate(n=Count("id"))
-        .filter(n__gt=1)
-        .values("logentry_id")
+        .order_by("logentry_id")
+        .values_list("logentry_id", "id")
     )
-    return AuditEntry.objects.filter(logentry_id__in=twice).order_by("logentry_id", "-id").first()
+    previous_logentry, previous_entry = None, 0
+    for logentry_id, entry_id in rows.iterator(chunk_size=chunk_size):
+        if logentry_id is not None and logentry_id == previous_logentry:
+            return logentry_id, max(entry_id, previous_entry), min(entry_id, previous_entry)
+        previous_logentry, previous_entry = logentry_id, entry_id
+    return None
 
 
 def verify_chain(*, chunk_size: int = 2000) -> ChainReport:
@@ -83,15 +87,16 @@ def verify_chain(*, chunk_size: int = 2000) -> ChainReport:
         entries = AuditEntry.objects.filter(seq__isnull=False).order_by("seq")
         report = _walk(entries.iterator(chunk_size=chunk_size))
         unsealed = AuditEntry.objects.filter(hash__isnull=True).count()
-        twice = _mirrored_twice() if report.ok else None
-    if twice is not None:
-        report = ChainReport(
-            checked=report.checked,
-            unsealed=0,
-            last_seq=report.last_seq,
-            last_hash=report.last_hash,
-            broken_entry_id=twice.pk,
-            broken_seq=twice.seq,
-            problem=f"it mirrors LogEntry {twice.logentry_id}, which another entry mirrors too",
-        )
+        twice = _mirrored_twice(chunk_size) if report.ok else None
+        if twice is not None:
+            logentry_id, entry_id, other_id = twice
+            report = ChainReport(
+                checked=report.checked,
+                unsealed=0,
+                last_seq=report.last_seq,
+                last_hash=report.last_hash,
+                broken_entry_id=entry_id,
+                broken_seq=AuditEntry.objects.filter(pk=entry_id).values_list("seq", flat=True)[0],
+                problem=f"it mirrors LogEntry {logentry_id}, as entry {other_id} does",
+            )
     return ChainReport(**{**report.__dict__, "unsealed": unsealed})

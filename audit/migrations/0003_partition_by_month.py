@@ -137,6 +137,9 @@ def partition(apps, schema_editor):
         # No parameters: the functions' format() placeholders must reach PostgreSQL.
         schema_editor.execute(sql, params=None)
 
+    # The service's statement timeout is for requests: copying and indexing a large
+    # trail takes longer, and is one transaction either way.
+    execute("SET LOCAL statement_timeout = 0")
     # Writers wait here rather than insert into a table about to be dropped.
     execute(f"LOCK TABLE {TABLE} IN ACCESS EXCLUSIVE MODE")
     execute(f"ALTER TABLE {TABLE} RENAME TO {old}")
@@ -173,6 +176,7 @@ def unpartition(apps, schema_editor):
     def execute(sql):
         schema_editor.execute(sql, params=None)
 
+    execute("SET LOCAL statement_timeout = 0")
     execute(f"LOCK TABLE {TABLE} IN ACCESS EXCLUSIVE MODE")
     execute(f"ALTER TABLE {TABLE} RENAME TO {old}")
     execute(
