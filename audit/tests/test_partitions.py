@@ -3,10 +3,13 @@ append-only guards hold across partitions, and `audit_partitions` makes months a
 
 import datetime as dt
 import json
+import subprocess
+import sys
 from io import StringIO
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -362,3 +365,18 @@ def _libpq_params():
 def test_audit_partitions_refuses_a_bad_months_ahead(months):
     with pytest.raises(CommandError, match="--months-ahead must be between 0 and 120"):
         _partitions("--months-ahead", months)
+
+
+def test_audit_partitions_exits_non_zero_from_the_command_line():
+    """The process exit status, which is what the beat and an operator's shell see."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "audit_partitions", "--months-ahead", "-1"],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert "--months-ahead must be between 0 and 120." in result.stderr
