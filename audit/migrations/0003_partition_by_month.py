@@ -152,13 +152,15 @@ def partition(apps, schema_editor):
     execute(CREATE_FUNCTION)
     execute(f"CREATE TABLE {DEFAULT_PARTITION} PARTITION OF {TABLE} DEFAULT")
     execute(f"SELECT audit_entry_partition_guard('{DEFAULT_PARTITION}')")
-    # Every month that holds entries, then the months ahead, so the default partition
-    # starts empty and creating a month never has rows to move out of it.
+    # Every month from the oldest entry's to the newest's or three months ahead, whichever
+    # is later: the default partition starts empty, and no month's entries wait in it
+    # (which would keep that month from ever getting its partition).
     execute(
         "SELECT audit_entry_partition_create(month::date) FROM generate_series("
         f"date_trunc('month', least((SELECT min(\"timestamp\") FROM {old}), now()) "
         "AT TIME ZONE 'UTC'), "
-        f"date_trunc('month', now() AT TIME ZONE 'UTC') + interval '{MONTHS_AHEAD} months', "
+        f"date_trunc('month', greatest((SELECT max(\"timestamp\") FROM {old}), "
+        f"now() + interval '{MONTHS_AHEAD} months') AT TIME ZONE 'UTC'), "
         "interval '1 month') AS month"
     )
     _copy_rows(schema_editor, old, TABLE)

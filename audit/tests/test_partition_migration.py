@@ -60,8 +60,12 @@ def plain_table():
 def test_conversion_moves_sealed_entries_into_their_months_and_keeps_the_chain(plain_table):
     this_month = month_start(timezone.now().date())
     two_ago = add_months(this_month, -2)
-    old_at = dt.datetime.combine(two_ago, dt.time(12), tzinfo=dt.UTC)
-    ids = [_insert(old_at, "t-1"), _insert(timezone.now(), "t-2")]
+    far_ahead = add_months(this_month, 5)
+    ids = [
+        _insert(dt.datetime.combine(two_ago, dt.time(12), tzinfo=dt.UTC), "t-1"),
+        _insert(timezone.now(), "t-2"),
+        _insert(dt.datetime.combine(far_ahead, dt.time(12), tzinfo=dt.UTC), "t-3"),
+    ]
     seal_pending()
     assert _relkind() == "r"
 
@@ -71,11 +75,12 @@ def test_conversion_moves_sealed_entries_into_their_months_and_keeps_the_chain(p
     assert _partitions_of(ids) == [
         f"audit_auditentry_{two_ago:%Y_%m}",
         f"audit_auditentry_{this_month:%Y_%m}",
+        f"audit_auditentry_{far_ahead:%Y_%m}",
     ]
     report = verify_chain()
-    assert (report.ok, report.checked, report.unsealed) == (True, 2, 0)
+    assert (report.ok, report.checked, report.unsealed) == (True, 3, 0)
     # The new identity sequence carries on after the copied ids.
-    assert _insert(timezone.now(), "t-3") > max(ids)
+    assert _insert(timezone.now(), "t-4") > max(ids)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -207,16 +207,16 @@ def test_sealing_updates_only_the_partition_of_the_sealed_entries(two_months):
 def test_audit_partitions_creates_this_month_and_the_months_ahead():
     this_month = _this_month()
 
-    out, _ = _partitions("--months-ahead", "5")
+    out, _ = _partitions("--months-ahead", "9")
 
-    assert f"Created partition {_name(add_months(this_month, 5))} " in out
+    assert f"Created partition {_name(add_months(this_month, 9))} " in out
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_inherits WHERE inhparent = %s::regclass "
             "AND inhrelid::regclass::text = ANY(%s)",
-            [TABLE, [_name(add_months(this_month, n)) for n in range(6)]],
+            [TABLE, [_name(add_months(this_month, n)) for n in range(10)]],
         )
-        assert cursor.fetchone()[0] == 6
+        assert cursor.fetchone()[0] == 10
 
 
 def test_audit_partitions_is_idempotent():
@@ -335,19 +335,28 @@ def test_audit_partitions_restores_a_missing_truncate_trigger():
 
 def test_audit_partitions_gives_up_on_a_table_lock_it_cannot_get():
     # Any session reading the table holds a lock that creating a partition must wait for.
-    month = add_months(_this_month(), 4)
+    # The first month ahead without a partition: the ones before it exist, so only this
+    # one waits for the lock. (Creating them here would lock the table in this test's
+    # own transaction, which the other session would then wait for.)
+    ahead = next(n for n in range(120) if not _exists(_name(add_months(_this_month(), n))))
+    month = add_months(_this_month(), ahead)
     with psycopg.connect(**_libpq_params(), autocommit=False) as reader:
+        reader.execute("SET lock_timeout = '10s'")  # fail, rather than hang, if blocked
         reader.execute("LOCK TABLE audit_auditentry IN ACCESS SHARE MODE")
 
         with pytest.raises(CommandError) as failure:
-            _partitions("--months-ahead", "4")
+            _partitions("--months-ahead", str(ahead))
 
     assert str(failure.value) == (
         f"Audit partitions failed: {month:%Y-%m}: canceling statement due to lock timeout"
     )
+    assert not _exists(_name(month))
+
+
+def _exists(name):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass(%s) IS NULL", [_name(month)])
-        assert cursor.fetchone()[0] is True
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
+        return cursor.fetchone()[0]
 
 
 def _libpq_params():
