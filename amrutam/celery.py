@@ -23,6 +23,7 @@ JOB_TASKS = {
     "mark_no_shows": "consultations.tasks.mark_no_shows",
     "purge_idempotency_keys": "consultations.tasks.purge_idempotency_keys",
     "verify_audit_log": "audit.tasks.verify_audit_log",
+    "audit_partitions": "audit.tasks.audit_partitions",
     "outbox_sweep": "notifications.tasks.outbox_sweep",
     "send_due_reminders": "notifications.tasks.send_due_reminders",
     "enforce_retention": "privacy.tasks.enforce_retention",

@@ -19,6 +19,12 @@ class AuditEntry(models.Model):
 
     `seq`, `prev_hash` and `hash` are empty until the entry is sealed (see `audit.chain`);
     the database refuses every other UPDATE, and every DELETE and TRUNCATE.
+
+    On PostgreSQL the table is range-partitioned by month of `timestamp` (one partition
+    per month, made ahead by `manage.py audit_partitions`, and a default partition for
+    the rest). Its primary key there is (id, timestamp), as partitioning requires; `id`
+    alone stays the model's pk, unique because one identity sequence hands it out.
+    Indexes are built per partition, so `AddIndexConcurrently` does not apply to it.
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -38,8 +44,13 @@ class AuditEntry(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     request_id = models.CharField(max_length=128, blank=True, default="")
     # The django-auditlog LogEntry this change entry mirrors.
-    logentry_id = models.BigIntegerField(null=True, blank=True, unique=True)
-    seq = models.BigIntegerField(null=True, blank=True, unique=True)
+    logentry_id = models.BigIntegerField(null=True, blank=True)
+    # `seq` and `logentry_id` are unique, but not by a table-wide constraint: on
+    # PostgreSQL the table is partitioned by month of `timestamp`, and a unique
+    # constraint there must include the partition key. Each partition has a unique index
+    # on each of them, one sealer at a time hands out `seq`, and `verify_audit_log`
+    # fails on a value found twice (audit/migrations/0003_partition_by_month.py).
+    seq = models.BigIntegerField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
 

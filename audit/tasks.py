@@ -8,3 +8,9 @@ from django.core.management import call_command
 def verify_audit_log() -> None:
     """Seal pending entries and check the hash chain; a broken chain fails the task."""
     call_command("verify_audit_log")
+
+
+@shared_task(name="audit.tasks.audit_partitions")
+def audit_partitions() -> None:
+    """Create the audit table's monthly partitions ahead; a failure fails the task."""
+    call_command("audit_partitions")

@@ -359,6 +359,9 @@ JOB_SCHEDULES = {
     "mark_no_shows": env("SCHEDULE_MARK_NO_SHOWS", default="*/5 * * * *"),
     "purge_idempotency_keys": env("SCHEDULE_PURGE_IDEMPOTENCY_KEYS", default="30 1 * * *"),
     "verify_audit_log": env("SCHEDULE_VERIFY_AUDIT_LOG", default="45 2 * * *"),
+    # Daily, though a month lasts weeks: a run that fails (its table lock not granted in
+    # time) is retried the next day, long before the months made ahead run out.
+    "audit_partitions": env("SCHEDULE_AUDIT_PARTITIONS", default="20 2 * * *"),
     "outbox_sweep": env("SCHEDULE_OUTBOX_SWEEP", default="* * * * *"),
     "send_due_reminders": env("SCHEDULE_REMINDERS", default="* * * * *"),
     "enforce_retention": env("SCHEDULE_ENFORCE_RETENTION", default="0 3 * * *"),

@@ -17,8 +17,9 @@ an entry is not yet covered by a hash; the database already refuses to change it
 
 No entry is left unsealed by a race: a writer that fails to take the lock has already
 committed, and the sealer holding the lock looks for pending entries again after it
-releases the lock, so it (or the next sealer) sees that entry. `seq` is unique, so even
-a sealer that bypassed the lock could not fork the chain.
+releases the lock, so it (or the next sealer) sees that entry. `seq` is unique in each
+monthly partition of the table, so even a sealer that bypassed the lock could not fork
+the chain within a month, and the verifier fails on a `seq` found twice anywhere.
 
 Who seals. With AUDIT_SEAL_IN_BACKGROUND (settings; on outside the test suite) a commit
 only wakes one sealer thread of its process and the request returns; the thread seals

@@ -5,10 +5,11 @@ package's docstring for why sealing happens after commit)."""
 from __future__ import annotations
 
 import atexit
+import datetime as dt
 import logging
 import os
 import threading
-from typing import cast
+from typing import NamedTuple, cast
 
 from django.conf import settings
 from django.db import close_old_connections, connection, connections, transaction
@@ -36,6 +37,16 @@ SEAL_DRAIN_SECONDS = 5.0
 SEAL_LOCK_KEY = 0x6175_6469_7443  # "auditC"
 
 
+class Seal(NamedTuple):
+    """An entry's place in the chain, as one sealing round computed it."""
+
+    id: int
+    timestamp: dt.datetime
+    seq: int
+    prev_hash: str
+    hash: str
+
+
 def _try_lock() -> bool:
     """Take the sealer's lock for the current transaction, without waiting."""
     if connection.vendor != "postgresql":
@@ -47,25 +58,31 @@ def _try_lock() -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def _store_seals(seals: list[tuple[int, int, str, str]]) -> None:
-    """Write (id, seq, prev_hash, hash) of each sealed entry in one statement."""
+def _store_seals(seals: list[Seal]) -> None:
+    """Write seq, prev_hash and hash of each sealed entry in one statement."""
     if connection.vendor != "postgresql":
         AuditEntry.objects.bulk_update(
-            [AuditEntry(id=i, seq=n, prev_hash=p, hash=h) for i, n, p, h in seals],
+            [AuditEntry(id=s.id, seq=s.seq, prev_hash=s.prev_hash, hash=s.hash) for s in seals],
             ["seq", "prev_hash", "hash"],
         )
         return
-    # Four array parameters rather than four per row: the statement stays small however
+    # Arrays as parameters rather than values per row: the statement stays small however
     # many entries it seals.
-    ids, seqs, prevs, hashes = (list(column) for column in zip(*seals, strict=True))
+    ids, stamps, seqs, prevs, hashes = (list(column) for column in zip(*seals, strict=True))
     table = AuditEntry._meta.db_table
     with connection.cursor() as cursor:
+        # The table is partitioned by month of `timestamp`. Matching on (id, timestamp)
+        # uses each partition's whole primary key, and the batch's time range, given as
+        # constants, lets the planner leave out every partition the batch does not touch
+        # (usually all but the current month) instead of probing each one for each id.
         cursor.execute(
             f'UPDATE "{table}" AS e '  # noqa: S608 - fixed table name  # nosec B608
             "SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "
-            "FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[]) "
-            "AS v(id, seq, prev_hash, hash) WHERE e.id = v.id",
-            [ids, seqs, prevs, hashes],
+            "FROM unnest(%s::bigint[], %s::timestamptz[], %s::bigint[], %s::text[], "
+            "%s::text[]) AS v(id, timestamp, seq, prev_hash, hash) "
+            'WHERE e.id = v.id AND e."timestamp" = v.timestamp '
+            'AND e."timestamp" BETWEEN %s AND %s',
+            [ids, stamps, seqs, prevs, hashes, min(stamps), max(stamps)],
         )
 
 
@@ -84,12 +101,12 @@ def _seal_batch() -> int | None:
         seq, prev_hash = cast(tuple[int, str], last) if last else (0, GENESIS_HASH)
         fields = [name for name in HASHED_FIELDS if name != "seq"]
         pending = AuditEntry.objects.filter(hash__isnull=True).order_by("id").values(*fields)
-        seals: list[tuple[int, int, str, str]] = []
+        seals: list[Seal] = []
         for values in pending[:SEAL_BATCH]:
             seq += 1
             values["seq"] = seq
             sealed_hash = digest(canonical_values(values), prev_hash)
-            seals.append((values["id"], seq, prev_hash, sealed_hash))
+            seals.append(Seal(values["id"], values["timestamp"], seq, prev_hash, sealed_hash))
             prev_hash = sealed_hash
         if seals:
             _store_seals(seals)

@@ -20,6 +20,7 @@ JOBS = {
     "mark_no_shows",
     "purge_idempotency_keys",
     "verify_audit_log",
+    "audit_partitions",
     "outbox_sweep",
     "send_due_reminders",
     "enforce_retention",

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from audit.chain import seal_pending, verify_chain
+from audit.partitions import partition_list, partitioned
 
 
 class Command(BaseCommand):
@@ -35,6 +37,7 @@ class Command(BaseCommand):
                 f"(seq {report.broken_seq}): {report.problem}. "
                 f"{report.checked} entries before it are intact."
             )
+        spread = self._check_partitions()
         if report.unsealed:
             self.stderr.write(
                 self.style.WARNING(f"{report.unsealed} entries are not sealed into the chain yet.")
@@ -42,6 +45,34 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Audit chain intact: {report.checked} entries, "
-                f"last seq {report.last_seq}, head {report.last_hash}."
+                f"last seq {report.last_seq}, head {report.last_hash}{spread}."
             )
         )
+
+    def _check_partitions(self) -> str:
+        """Fail on a partition without its guards; name how many partitions were walked."""
+        if not partitioned():
+            return ""
+        partitions = partition_list()
+        # A partition attached by hand lacks what only audit_entry_partition_create()
+        # adds: TRUNCATE would empty it, and seq would not be unique within it.
+        unguarded = [
+            f"{p.name} lacks its {' and '.join(p.missing_guards)}"
+            for p in partitions
+            if p.missing_guards
+        ]
+        if unguarded:
+            raise CommandError(
+                "Audit partitions unprotected: "
+                + "; ".join(unguarded)
+                + ". Run `manage.py audit_partitions` to add them."
+            )
+        now = timezone.now()
+        if not any(p.lower and p.upper and p.lower <= now < p.upper for p in partitions):
+            self.stderr.write(
+                self.style.WARNING(
+                    "This month has no audit partition: new entries go to the default "
+                    "partition. Run `manage.py audit_partitions`."
+                )
+            )
+        return f", across {len(partitions)} partitions"
