@@ -50,15 +50,7 @@ class PrivatePostgres:
                 f"PostgreSQL 15 server binaries not found in {PG_BIN}: install postgresql-15 "
                 "or point PG_BIN at the directory holding initdb and pg_ctl."
             )
-        self.root = Path(tempfile.mkdtemp(prefix="amrutam-pg-"))
-        self.data = self.root / "data"
-        self.sockets = self.root / "sock"
-        self.log = self.root / "server.log"
-        self.port = free_port()
-        self.sockets.mkdir()
-        if os.geteuid() == 0:
-            shutil.chown(self.root, "postgres", "postgres")
-            shutil.chown(self.sockets, "postgres", "postgres")
+        self._make_dirs(prefix="amrutam-pg-")
         subprocess.run(
             _as_postgres(
                 [
@@ -77,6 +69,18 @@ class PrivatePostgres:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
+
+    def _make_dirs(self, *, prefix: str) -> None:
+        """A temp dir for the data, the socket and the log, owned by the server's user."""
+        self.root = Path(tempfile.mkdtemp(prefix=prefix))
+        self.data = self.root / "data"
+        self.sockets = self.root / "sock"
+        self.log = self.root / "server.log"
+        self.port = free_port()
+        self.sockets.mkdir()
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+            shutil.chown(self.sockets, "postgres", "postgres")
 
     def url(self, database: str) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
@@ -140,15 +144,7 @@ class PrivateStandby(PrivatePostgres):
     into its own temp dir, served on its own port."""
 
     def __init__(self, primary: PrivatePostgres) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="amrutam-pg-standby-"))
-        self.data = self.root / "data"
-        self.sockets = self.root / "sock"
-        self.log = self.root / "server.log"
-        self.port = free_port()
-        self.sockets.mkdir()
-        if os.geteuid() == 0:
-            shutil.chown(self.root, "postgres", "postgres")
-            shutil.chown(self.sockets, "postgres", "postgres")
+        self._make_dirs(prefix="amrutam-pg-standby-")
         subprocess.run(
             _as_postgres(
                 [

@@ -49,14 +49,18 @@ class Pagination(PageNumberPagination):
     page_size = PAGE_SIZE
     max_page_size = MAX_PAGE_SIZE
 
-    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any]:
+    def read_params(self, request: Any, view: Any) -> None:
+        """`page`, `pageSize` and the list's name, or a 400 for a bad parameter."""
         params = PaginationParamsSerializer(data=request.query_params)
         if not params.is_valid():
             raise exceptions.ValidationError(params.errors)
         self.page_number = params.validated_data.get(self.page_query_param, 1)
         self.page_size_value = params.validated_data.get(self.page_size_query_param, PAGE_SIZE)
-        self.total = Paginator(queryset, self.page_size_value).count
         self.list_name = getattr(view, "list_name", "results")
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any]:
+        self.read_params(request, view)
+        self.total = Paginator(queryset, self.page_size_value).count
         start = (self.page_number - 1) * self.page_size_value
         return list(queryset[start : start + self.page_size_value])
 
@@ -164,12 +168,7 @@ class BoundedPagination(Pagination):
     cursor_query_param = "cursor"
 
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any]:
-        params = PaginationParamsSerializer(data=request.query_params)
-        if not params.is_valid():
-            raise exceptions.ValidationError(params.errors)
-        self.page_number = params.validated_data.get(self.page_query_param, 1)
-        self.page_size_value = params.validated_data.get(self.page_size_query_param, PAGE_SIZE)
-        self.list_name = getattr(view, "list_name", "results")
+        self.read_params(request, view)
         self.fields: tuple[str, ...] = tuple(view.cursor_fields)
         queryset = queryset.order_by(*self.fields)
         raw_cursor = request.query_params.get(self.cursor_query_param)
