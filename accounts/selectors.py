@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
@@ -19,6 +20,14 @@ def user_get(*, pk: Any) -> User:
     if user is None:
         raise NotFound()
     return user
+
+
+def user_ids_inactive(*, ids: Iterable[Any]) -> set[Any]:
+    """Those of `ids` whose accounts are deactivated (or erased)."""
+    wanted = set(ids)
+    if not wanted:
+        return set()
+    return set(User.objects.filter(pk__in=wanted, is_active=False).values_list("pk", flat=True))
 
 
 def user_get_by_email(*, email: str) -> User | None:

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.selectors import user_ids_inactive
 from consent.models import Purpose
 from consent.selectors import consent_is_withdrawn
 
@@ -113,15 +113,7 @@ def _plan_emails(event: OutboxEvent, consultation: ConsultationFacts, now: dt.da
     }
     # A deactivated account, or an erased patient (whose address is a placeholder, and
     # whose erasure cancelled the consultation), gets no email: it is planned as skipped.
-    inactive = (
-        set(
-            User.objects.filter(pk__in=set(planned.values()), is_active=False).values_list(
-                "pk", flat=True
-            )
-        )
-        if planned
-        else set()
-    )
+    inactive = user_ids_inactive(ids=planned.values())
     Notification.objects.bulk_create(
         [
             Notification(
