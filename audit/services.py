@@ -7,10 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from auditlog import get_logentry_model
+from auditlog.cid import get_cid
 from auditlog.context import disable_auditlog
 from auditlog.diff import model_instance_diff
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models.signals import pre_save
 
 from amrutam.common.typing import Actor
 
@@ -29,7 +32,7 @@ def _id_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def entry_append(
+def entry_build(
     *,
     kind: str,
     action: str,
@@ -42,11 +45,11 @@ def entry_append(
     request_id: str | None = None,
     logentry_id: int | None = None,
 ) -> AuditEntry:
-    """Insert one entry in the caller's transaction and seal it into the chain on commit."""
+    """An unsaved entry named with the current actor, IP and request id (see entry_append)."""
     ctx = current()
     who = resolve_actor(actor)
     subject = subject_id.pk if isinstance(subject_id, models.Model) else subject_id
-    entry = AuditEntry.objects.create(
+    return AuditEntry(
         kind=kind,
         actor_id=who.id,
         actor_role=who.role,
@@ -60,6 +63,13 @@ def entry_append(
         request_id=request_id if request_id is not None else (ctx.request_id or ""),
         logentry_id=logentry_id,
     )
+
+
+def entry_append(**values: Any) -> AuditEntry:
+    """Insert one entry (the arguments of `entry_build`) in the caller's transaction and
+    seal it into the chain on commit."""
+    entry = entry_build(**values)
+    entry.save(force_insert=True)
     chain.schedule_seal()
     return entry
 
@@ -105,6 +115,50 @@ def phi_access_record(
         subject_id=subject_id,
         actor=actor,
     )
+
+
+def logentry_build(
+    instance: models.Model,
+    *,
+    previous: Mapping[str, Any] | None = None,
+    update_fields: list[str] | None = None,
+) -> Any:
+    """The unsaved LogEntry django-auditlog would write for saving `instance`: its
+    creation when `previous` is None, else the change of `update_fields` from the values
+    in `previous`; masked, and named with the actor, IP and request id (the pre_save
+    receivers run as on a real save). None when nothing changed."""
+    log_entry = get_logentry_model()
+    old = None
+    if previous is not None:
+        old = copy.copy(instance)
+        old.__dict__.update(previous)
+    changes = model_instance_diff(
+        old,
+        instance,
+        fields_to_check=update_fields,
+        use_json_for_changes=getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False),
+    )
+    if not changes:
+        return None
+    # What LogEntryManager.log_create sets before its create(); the pre_save receivers
+    # (audit.signals) then replace the representation with the id.
+    manager = log_entry.objects
+    pk = manager._get_pk_value(instance)
+    entry = log_entry(
+        content_type=ContentType.objects.get_for_model(instance),
+        object_pk=pk,
+        object_id=pk if isinstance(pk, int) else None,
+        object_repr=str(instance.pk),
+        serialized_data=manager._get_serialized_data_or_none(instance),
+        action=log_entry.Action.CREATE if previous is None else log_entry.Action.UPDATE,
+        changes=changes,
+        cid=get_cid(),
+    )
+    get_additional_data = getattr(instance, "get_additional_data", None)
+    if callable(get_additional_data):
+        entry.additional_data = get_additional_data()
+    pre_save.send(sender=log_entry, instance=entry, raw=False, using="default", update_fields=None)
+    return entry
 
 
 def tracked_update(

@@ -50,22 +50,27 @@ def logentry_mirror(sender: Any, instance: Any, created: bool, **kwargs: Any) ->
     """Copy a new LogEntry (already masked) into the chained trail, same transaction."""
     if not created:
         return
-    content_type = ContentType.objects.get_for_id(instance.content_type_id)
-    extra = instance.additional_data or {}
+    entry_append(**mirror_values(instance))
+
+
+def mirror_values(logentry: Any) -> dict[str, Any]:
+    """The arguments of `entry_append` that copy `logentry` into the chained trail."""
+    content_type = ContentType.objects.get_for_id(logentry.content_type_id)
+    extra = logentry.additional_data or {}
     model = content_type.model_class()
     model_name = type_name(model) if model is not None else content_type.model
-    verb = VERBS.get(instance.action, str(instance.action))
-    entry_append(
-        kind=EntryKind.CHANGE,
-        action=f"{model_name}.{verb}",
-        object_type=model_name,
-        object_id=instance.object_pk,
-        changes=instance.changes,
-        actor=_actor_of(instance, extra),
-        ip=instance.remote_addr or None,
-        request_id=instance.cid or "",
-        logentry_id=instance.pk,
-    )
+    verb = VERBS.get(logentry.action, str(logentry.action))
+    return {
+        "kind": EntryKind.CHANGE,
+        "action": f"{model_name}.{verb}",
+        "object_type": model_name,
+        "object_id": logentry.object_pk,
+        "changes": logentry.changes,
+        "actor": _actor_of(logentry, extra),
+        "ip": logentry.remote_addr or None,
+        "request_id": logentry.cid or "",
+        "logentry_id": logentry.pk,
+    }
 
 
 class _LoggedActor:

@@ -12,7 +12,8 @@ from django.utils import timezone
 from accounts.models import Role
 from amrutam.common.exceptions import InvalidState, PermissionDenied
 from amrutam.common.typing import Actor
-from audit.services import audit_event
+from audit.models import AuditEntry, EntryKind
+from audit.services import audit_event, entry_build
 
 from .errors import ConsentWithdrawn
 from .models import ConsentRecord, Mode, Purpose
@@ -25,13 +26,37 @@ def _require_patient(user: Actor) -> None:
 
 
 def _audit(record: ConsentRecord, action: str, actor: Actor | str | None) -> None:
-    audit_event(
-        action=action,
-        object_type=ConsentRecord,
-        object_id=record.pk,
+    audit_event(**_event_values(record, action, actor))
+
+
+def _event_values(record: ConsentRecord, action: str, actor: Actor | str | None) -> dict[str, Any]:
+    return {
+        "action": action,
+        "object_type": ConsentRecord,
+        "object_id": record.pk,
         # Purposes and modes are not health data.
-        changes={"purpose": record.purpose, "granted": record.granted, "mode": record.mode},
-        actor=actor,
+        "changes": {"purpose": record.purpose, "granted": record.granted, "mode": record.mode},
+        "actor": actor,
+    }
+
+
+def _implied(patient_id: Any) -> ConsentRecord:
+    return ConsentRecord(
+        user_id=patient_id,
+        purpose=Purpose.TELEMEDICINE,
+        granted=True,
+        mode=Mode.IMPLIED,
+        notice_version=settings.CONSENT_NOTICE_VERSION,
+        created_at=timezone.now(),
+    )
+
+
+def consent_implied_build(*, patient: Actor) -> tuple[ConsentRecord, AuditEntry]:
+    """The unsaved implied consent of `patient`'s first booking and its audit entry, as
+    `consent_for_booking` writes them, for a writer that inserts them itself."""
+    record = _implied(patient.pk)
+    return record, entry_build(
+        kind=EntryKind.EVENT, **_event_values(record, "consent.implied", patient)
     )
 
 
@@ -101,14 +126,8 @@ def consent_for_booking(*, patient_id: Any) -> uuid.UUID:
         # A savepoint: a concurrent first booking of the same patient may insert the
         # implied record first (the partial unique index waits for it to commit).
         with transaction.atomic():
-            record = ConsentRecord.objects.create(
-                user_id=patient_id,
-                purpose=Purpose.TELEMEDICINE,
-                granted=True,
-                mode=Mode.IMPLIED,
-                notice_version=settings.CONSENT_NOTICE_VERSION,
-                created_at=timezone.now(),
-            )
+            record = _implied(patient_id)
+            record.save(force_insert=True)
     except IntegrityError:
         current = consent_current(user_id=patient_id, purpose=Purpose.TELEMEDICINE)
         if current is None:

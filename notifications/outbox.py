@@ -39,13 +39,7 @@ def record(event: str, consultation: Any, data: dict[str, Any] | None = None) ->
     ids, statuses and amounts only, never PHI. An event of ONCE_PER_CONSULTATION that the
     consultation already has is not written again (the unique index decides, without
     aborting the caller's transaction)."""
-    if event not in OUTBOX_EVENTS:
-        raise ValueError(f"Unknown outbox event {event!r}")
-    row = OutboxEvent(
-        event=event,
-        consultation_id=consultation.pk,
-        data={**event_data(consultation), **(data or {})},
-    )
+    row = build(event, consultation, data)
     if event in ONCE_PER_CONSULTATION:
         # A row that lost to the index is never stored; its hand-over finds nothing to do.
         OutboxEvent.objects.bulk_create([row], ignore_conflicts=True)
@@ -53,6 +47,18 @@ def record(event: str, consultation: Any, data: dict[str, Any] | None = None) ->
         row.save(force_insert=True)
     transaction.on_commit(lambda: hand_over(row.pk))
     return row
+
+
+def build(event: str, consultation: Any, data: dict[str, Any] | None = None) -> OutboxEvent:
+    """The unsaved outbox row of `record`, for a writer that inserts it itself (and then
+    hands it over after its commit)."""
+    if event not in OUTBOX_EVENTS:
+        raise ValueError(f"Unknown outbox event {event!r}")
+    return OutboxEvent(
+        event=event,
+        consultation_id=consultation.pk,
+        data={**event_data(consultation), **(data or {})},
+    )
 
 
 def hand_over(event_id: Any) -> bool:
