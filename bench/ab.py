@@ -195,6 +195,9 @@ def main() -> None:
             },
         }
         rounds = measure(sides, args.rounds, args.only, args.doctor_fee)
+        for side in sides.values():
+            scenarios.stop_server(side)
+        meta["audit_log"] = scenarios.verify_audit(current, envs["current"])
     finally:
         for side in sides.values():
             scenarios.stop_server(side)

@@ -202,6 +202,8 @@ def report(
         f"{meta['cpus']} CPUs, wrk {run_report.WRK_THREADS} threads on the same machine; "
         f"load average at start {meta['load_at_start']}, at end {meta['load_at_end']}"
     )
+    if meta.get("audit_log"):
+        print(f"after the run, verify_audit_log: {meta['audit_log']}")
     for line in table(comparison):
         print(line)
     print(

@@ -159,6 +159,7 @@ def main() -> None:
         conn.close()
     finally:
         scenarios.stop_server(side)
+    meta["audit_log"] = scenarios.verify_audit(side, env)
     meta["load_at_end"] = harness.load_average()
     ceiling = None if args.no_pgbench else scenarios.pgbench_ceiling(side)
     run_report.report(rounds, args.only, meta, ceiling, RESULTS / f"bench-{stamp}.json")

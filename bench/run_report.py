@@ -158,6 +158,8 @@ def report(
         f"same machine; load average at start {meta['load_at_start']}, at end "
         f"{meta['load_at_end']}"
     )
+    if meta.get("audit_log"):
+        print(f"after the run, verify_audit_log: {meta['audit_log']}")
     print(
         f"{'scenario':14s}{'conns':>6s}{'req/s':>9s}{'2xx/s':>9s}{'p50 ms':>8s}{'p99 ms':>8s}"
         f"{'non-2xx':>9s}{'5xx':>6s}{'sockerr':>8s}  {'CPU ms/req app+db+wrk':23s}"

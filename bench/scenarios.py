@@ -11,6 +11,7 @@ import json
 import re
 import resource
 import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -102,6 +103,26 @@ def stop_server(side: Side) -> None:
     if side.server is not None:
         harness.stop_gunicorn(side.server, timeout=20)
         side.server = None
+
+
+def verify_audit(side: Side, env: dict[str, str]) -> str:
+    """`manage.py verify_audit_log` on the side's database after its server stopped (it
+    seals what is still pending first); its last line. Exit with its output on failure:
+    a run whose bookings break the hash chain measured something else."""
+    result = subprocess.run(
+        [side.python, "manage.py", "verify_audit_log"],
+        cwd=side.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = (result.stdout + result.stderr).strip()
+    if result.returncode != 0:
+        sys.exit(f"{side.name}: verify_audit_log failed after the run:\n{output}")
+    last = output.splitlines()[-1] if output else ""
+    log(f"{side.name}: {last}")
+    return last
 
 
 def fetch_tokens(side: Side) -> None:

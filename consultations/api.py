@@ -62,6 +62,22 @@ class BookingCreateApi(APIView):
     def post(self, request: Request) -> HttpResponse:
         key = idempotency_key(request)
         data = validated(BookingCreateInputSerializer, request.data)
+        call = keyed_request(request, key=key)
+
+        def render(consultation: Consultation) -> dict[str, Any]:
+            return {"consultation": ConsultationOutputSerializer(consultation).data}
+
+        # The common case, a free slot booked afresh, is one statement; every other
+        # case (a replay, a refusal, a paid doctor, a first consent) takes the ORM path.
+        body = services.consultation_book_statement(
+            call=call,
+            doctor_id=data["doctor_id"],
+            slot_id=data["slot_id"],
+            reason=data.get("reason"),
+            render=render,
+        )
+        if body is not None:
+            return HttpResponse(body, status=201, content_type="application/json")
 
         def book() -> Outcome:
             consultation = services.consultation_book(
@@ -70,9 +86,9 @@ class BookingCreateApi(APIView):
                 slot_id=data["slot_id"],
                 reason=data.get("reason"),
             )
-            return Outcome(201, {"consultation": ConsultationOutputSerializer(consultation).data})
+            return Outcome(201, render(consultation))
 
-        return run_idempotent(call=keyed_request(request, key=key), operation=book)
+        return run_idempotent(call=call, operation=book)
 
 
 class ConsultationListApi(ListAPIView):

@@ -4,9 +4,12 @@ A keyed request goes through these steps:
 
 1. The view validates the key and the body; the fingerprint is SHA-256 of the method,
    the path and the canonical JSON body (sorted keys, no whitespace).
-2. A short in-flight lock in Redis (SET NX PX) per user and key: a concurrent duplicate
-   gets 409 `idempotency_key_in_progress` at once instead of queueing. With Redis down
-   the lock is skipped; step 4 still keeps the write exactly-once.
+2. An in-flight lock per user and key: a concurrent duplicate gets 409
+   `idempotency_key_in_progress` at once instead of queueing. On PostgreSQL it is a
+   transaction-level advisory lock (`pg_try_advisory_xact_lock`) held until the
+   request's transaction ends, so it needs no other service and survives a lost Redis;
+   the one-statement booking takes the same lock. Elsewhere it is a short cache lock
+   (SET NX PX), skipped when the cache is down: step 4 still keeps the write exactly-once.
 3. A stored record of the key: the same fingerprint and endpoint within
    IDEMPOTENCY_WINDOW_HOURS is answered with the stored status and bytes (and
    `Idempotent-Replayed: true`); anything else is 422 `idempotency_key_reused`. A record
@@ -15,7 +18,7 @@ A keyed request goes through these steps:
    its record commit or vanish together. 4xx outcomes are stored as well (a retry gets
    the same answer); 5xx never are, so a retry can succeed.
 
-Without the Redis lock two requests with one key may both run. The unique (user, key)
+Without the in-flight lock two requests with one key may both run. The unique (user, key)
 index decides: PostgreSQL makes the second insert wait for the first transaction, then
 fail; the loser rolls back everything it did (its booking included) and answers the
 winner's stored response as a replay. Only if that record is gone by then (the winner
@@ -37,7 +40,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 
@@ -57,6 +60,9 @@ KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 KEY_CONSTRAINT = "idempotency_user_key_unique"
+# First key of the two-key advisory lock on a user's Idempotency-Key ("idmp"; the second
+# is hashtext of "<user id>:<key>"). Shared with the one-statement booking.
+KEY_LOCK = 0x69646D70
 
 # Compare-and-delete: release the lock only if it is still this request's (it may have
 # expired and been taken by another request meanwhile).
@@ -108,8 +114,22 @@ def keyed_request(request: Any, *, key: str) -> KeyedRequest:
     )
 
 
+def _hold_key_lock(call: KeyedRequest) -> None:
+    """In the current transaction, take the key's advisory lock (PostgreSQL) or raise
+    IdempotencyKeyInProgress when another transaction holds it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s::text || ':' || %s))",
+            [KEY_LOCK, call.user.pk, call.key],
+        )
+        (held,) = cursor.fetchone()
+    if not held:
+        raise IdempotencyKeyInProgress()
+
+
 class InFlightLock:
-    """A short Redis lock on one user's key while its first request runs."""
+    """A short cache lock on one user's key while its first request runs (databases
+    without advisory locks)."""
 
     def __init__(self, *, user_id: Any, key: str) -> None:
         digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
@@ -152,7 +172,7 @@ class InFlightLock:
         self.held = False
 
 
-def _render_success(data: dict[str, Any], request_id: str | None) -> bytes:
+def render_success(data: dict[str, Any], request_id: str | None) -> bytes:
     # Rendered once: these bytes are both sent and stored, so a replay is identical.
     return orjson.dumps(success_body(data, requestId=request_id))
 
@@ -213,7 +233,7 @@ def _execute(
                 IdempotencyRecord.objects.filter(pk=expired_id).delete()
             try:
                 outcome = operation()
-                status, body = outcome.status, _render_success(outcome.data, call.request_id)
+                status, body = outcome.status, render_success(outcome.data, call.request_id)
             except ApplicationError as exc:
                 # The operation's own transaction (a savepoint here) has rolled back.
                 if not _storable(exc):
@@ -243,16 +263,24 @@ def _execute(
 def run_idempotent(*, call: KeyedRequest, operation: Callable[[], Outcome]) -> HttpResponse:
     """Answer a keyed request: replay, refuse (409 in progress, 422 reused) or run
     `operation` once and store its outcome with it, in one transaction."""
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            _hold_key_lock(call)
+            return _answer(call, operation)
     lock = InFlightLock(user_id=call.user.pk, key=call.key)
     if not lock.acquire():
         raise IdempotencyKeyInProgress()
     try:
-        record = _stored(call)
-        if record is not None and record.created_at >= _window_start():
-            return _replay(record, call)
-        return _execute(call, operation, expired_id=record.pk if record else None)
+        return _answer(call, operation)
     finally:
         lock.release()
+
+
+def _answer(call: KeyedRequest, operation: Callable[[], Outcome]) -> HttpResponse:
+    record = _stored(call)
+    if record is not None and record.created_at >= _window_start():
+        return _replay(record, call)
+    return _execute(call, operation, expired_id=record.pk if record else None)
 
 
 def idempotency_records_purge(*, older_than: dt.datetime, batch_size: int = 5000) -> int:

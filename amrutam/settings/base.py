@@ -306,6 +306,9 @@ START_EARLY_MINUTES = env.int("START_EARLY_MINUTES", default=10)
 NO_SHOW_GRACE_MINUTES = env.int("NO_SHOW_GRACE_MINUTES", default=15)
 IDEMPOTENCY_WINDOW_HOURS = env.int("IDEMPOTENCY_WINDOW_HOURS", default=24)
 IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", default=30)
+# On PostgreSQL a free booking is written by one statement (consultation_book_statement);
+# off, every booking takes the ORM path, which the one statement must match row for row.
+BOOKING_SINGLE_STATEMENT = env.bool("BOOKING_SINGLE_STATEMENT", default=True)
 MEETING_BASE_URL = env("MEETING_BASE_URL", default="https://meet.amrutam.example/c/")
 AVAILABILITY_CACHE_SECONDS = env.int("AVAILABILITY_CACHE_SECONDS", default=300)
 AUDIT_RETENTION_YEARS = env.int("AUDIT_RETENTION_YEARS", default=6)

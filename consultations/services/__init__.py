@@ -7,6 +7,7 @@ slot rows in primary-key order (`slot_lock.lock_slots`).
 
 from ._base import ONE_ACTIVE_PER_SLOT
 from .booking import consultation_book, consultation_reschedule
+from .booking_statement import consultation_book_statement
 from .clinical import NotesWrite, consultation_notes_write, consultation_prescription_issue
 from .lifecycle import (
     consultation_cancel,
@@ -19,6 +20,7 @@ __all__ = [
     "ONE_ACTIVE_PER_SLOT",
     "NotesWrite",
     "consultation_book",
+    "consultation_book_statement",
     "consultation_cancel",
     "consultation_complete",
     "consultation_mark_no_show",

@@ -20,6 +20,14 @@ def new_key() -> str:
     return f"key-{next(_keys)}-{uuid.uuid4().hex[:8]}"
 
 
+@pytest.fixture(params=["statement", "orm"])
+def booking_path(request, settings) -> str:
+    """Run the test on both booking paths: the one statement of PostgreSQL and the ORM
+    path (the embedded default's, and the fallback of every case the statement leaves)."""
+    settings.BOOKING_SINGLE_STATEMENT = request.param == "statement"
+    return str(request.param)
+
+
 @pytest.fixture
 def slot_at(doctor) -> Callable[..., Any]:
     """A slot of `doctor` (or `doctor=`) starting `minutes` from now (negative: in the past)."""

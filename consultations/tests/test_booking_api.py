@@ -16,7 +16,8 @@ from doctors.tests.factories import DoctorProfileFactory, SlotFactory
 
 from .conftest import BOOKINGS_URL, new_key
 
-pytestmark = pytest.mark.django_db
+# Every test runs on both booking paths (one statement, ORM).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("booking_path")]
 
 
 def _counter(name: str) -> float:

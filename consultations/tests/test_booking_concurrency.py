@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
-from consultations.idempotency import InFlightLock
+from consultations.idempotency import KEY_LOCK
 from consultations.models import Consultation, IdempotencyRecord
 from doctors.models import AvailabilitySlot, SlotStatus
 
@@ -20,8 +20,9 @@ from .conftest import BOOKINGS_URL, new_key
 
 concurrent = pytest.mark.django_db(transaction=True)
 # Each test runs on direct connections and again through PgBouncer in transaction
-# pooling, where a client's transactions may land on different server connections.
-pytestmark = pytest.mark.usefixtures("database_route")
+# pooling, where a client's transactions may land on different server connections;
+# and on both booking paths.
+pytestmark = pytest.mark.usefixtures("database_route", "booking_path")
 
 
 def _booking_job(token: str, slot: Any, key: str, reason: str = "") -> Any:
@@ -98,10 +99,9 @@ def test_without_redis_forty_bookings_of_one_slot_book_it_once(redis_down, token
 def test_without_redis_twenty_requests_with_one_key_book_once(redis_down, token_for, slot):
     responses = _race_one_key(token_for, slot, 20)
 
-    # No in-flight lock: the unique (user, key) index decides, and every loser
-    # answers the winner's stored response.
+    # The in-flight lock is the database's, so it holds without Redis: one booking,
+    # and every other request is a replay of it or 409 in progress.
     _assert_one_booking_for_the_key(responses, slot)
-    assert all(r.status_code == 201 for r in responses)
 
 
 @concurrent
@@ -113,9 +113,14 @@ def test_without_redis_one_key_on_different_slots_books_one_of_them(
 
     responses = race([_booking_job(token, s, key) for s in slots])
 
+    # One books; the others are refused as a reuse of the key for another request, or
+    # (while the winner still runs) as in progress.
     statuses = _statuses(responses)
     assert statuses[201] == 1
-    assert statuses[422] == 7
+    assert statuses[422] + statuses[409] == 7
+    assert {r.json()["code"] for r in responses if r.status_code == 409} <= {
+        "idempotency_key_in_progress"
+    }
     assert Consultation.objects.count() == 1
     assert AvailabilitySlot.objects.filter(status=SlotStatus.BOOKED).count() == 1
     assert IdempotencyRecord.objects.count() == 1
@@ -134,16 +139,37 @@ def test_many_slots_raced_at_once_each_get_exactly_one_booking(token_for, doctor
         assert Consultation.objects.filter(slot=s).count() == 1
 
 
+def _hold_key_lock(user_id: Any, key: str, locked: threading.Event, release: threading.Event):
+    """In another transaction, hold the in-flight lock a request with `key` takes."""
+
+    def hold() -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, hashtext(%s::text || ':' || %s))",
+                    [KEY_LOCK, user_id, key],
+                )
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    return threading.Thread(target=hold)
+
+
 @concurrent
 def test_a_request_while_the_key_is_in_flight_is_409_in_progress(book, patient, slot):
     key = new_key()
-    lock = InFlightLock(user_id=patient.pk, key=key)
-    assert lock.acquire()
+    locked, release = threading.Event(), threading.Event()
+    holder = _hold_key_lock(patient.pk, key, locked, release)
+    holder.start()
+    assert locked.wait(timeout=10)
 
     try:
         busy = book(patient, slot, key=key)
     finally:
-        lock.release()
+        release.set()
+        holder.join(timeout=30)
     after = book(patient, slot, key=key)
 
     assert busy.status_code == 409

@@ -17,6 +17,9 @@ from doctors.tests.factories import DoctorProfileFactory, SlotFactory
 from .concurrency import race
 from .conftest import BOOKINGS_URL, new_key
 
+# Every test runs on both booking paths (one statement, ORM).
+pytestmark = pytest.mark.usefixtures("booking_path")
+
 
 def _codes(responses: list[Any]) -> Counter:
     assert not [r for r in responses if isinstance(r, Exception)]

@@ -24,7 +24,9 @@ it hands over. The service's advisory locks are all transaction-scoped
 
 Statements run outside a transaction (autocommit reads) carry no `SET LOCAL`: they run
 under the server connection's defaults, which the pooler or the database role sets (see
-README, "PgBouncer").
+README, "PgBouncer"). A write that runs as one autocommit statement (the booking's)
+sends the settings ahead of it in the same query string instead
+(`implicit_transaction_settings`).
 """
 
 from __future__ import annotations
@@ -84,6 +86,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
         )
         self._transaction_params = [item for pair in pairs for item in pair]
         return params
+
+    def implicit_transaction_settings(self) -> tuple[str, list[str]]:
+        """The statement that applies the settings, for a caller that runs a statement
+        outside a transaction but needs them (e.g. a lock wait bounded by lock_timeout):
+        sent in one query string before it ("…; SELECT …"), both run in one implicit
+        transaction, which the settings end with."""
+        self.ensure_connection()
+        return self._transaction_sql, list(self._transaction_params)
 
     def _set_autocommit(self, autocommit: bool) -> None:
         super()._set_autocommit(autocommit)  # type: ignore[misc]  # not in the stubs

@@ -1,0 +1,183 @@
+"""The booking as one statement: a PL/pgSQL function (PostgreSQL only).
+
+`consultations.services.booking_statement` prepares every row a free booking writes
+(the consultation, the slot's new status, the django-auditlog entries and their chained
+copies, the business event, the outbox row, the idempotency record with the encrypted
+answer and, on a patient's first booking, the implied consent and its event) and passes them as one JSON document. The function takes the Idempotency-Key's
+in-flight lock and the slot's row lock, re-checks under them what the rows were rendered
+from, and writes them all, or writes nothing and answers why. Called outside a
+transaction, it is one round trip and one transaction.
+
+Answers: 'ok' (all written), 'in_progress' (a request with the same key holds its lock)
+or 'slow' (anything else: the caller books through the ORM, which gives the precise
+refusal or handles the case, e.g. a lapsed payment hold or a paid doctor).
+"""
+
+from django.db import migrations
+
+FUNCTION = r"""
+CREATE OR REPLACE FUNCTION consultation_book_statement(doc jsonb) RETURNS text
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    c jsonb := doc->'consultation';
+    v_patient uuid := (c->>'patient_id')::uuid;
+    v_doctor uuid := (c->>'doctor_id')::uuid;
+    v_slot uuid := (c->>'slot_id')::uuid;
+    v_now timestamptz;
+    v_consent uuid;
+    v_total bigint;
+    v_with_doctor bigint;
+    s record;
+    entry jsonb;
+    v_logentry_id bigint;
+BEGIN
+    -- The in-flight guard of the key: a concurrent twin is answered 409 at once.
+    IF NOT pg_try_advisory_xact_lock(
+        (doc->>'key_lock_class')::int, hashtext(v_patient::text || ':' || (doc->>'key'))
+    ) THEN
+        RETURN 'in_progress';
+    END IF;
+    -- A record of the key (fresh: a replay; expired: replaced) is the ORM path's work.
+    PERFORM 1 FROM consultations_idempotencyrecord
+        WHERE user_id = v_patient AND key = doc->>'key';
+    IF FOUND THEN
+        RETURN 'slow';
+    END IF;
+
+    -- Concurrent bookings of the slot queue on its row lock; each then sees the
+    -- winner's status. Every fact the answer was rendered from is checked again.
+    SELECT sl.status, sl.start_time, sl.end_time, sl.doctor_id,
+           d.consultation_fee, d.is_verified AND u.is_active AS bookable
+        INTO s
+        FROM doctors_availabilityslot sl
+        JOIN doctors_doctorprofile d ON d.id = sl.doctor_id
+        JOIN accounts_user u ON u.id = d.user_id
+        WHERE sl.id = v_slot
+        FOR UPDATE OF sl;
+    -- The clock is read after the lock: a wait behind other bookings counts.
+    v_now := clock_timestamp();
+    IF NOT FOUND OR s.status <> 'AVAILABLE' OR NOT s.bookable OR s.doctor_id <> v_doctor
+       OR s.consultation_fee <> 0 OR s.start_time <= v_now
+       OR s.start_time <> (doc->>'start_time')::timestamptz
+       OR s.end_time <> (doc->>'end_time')::timestamptz THEN
+        RETURN 'slow';
+    END IF;
+    -- The telemedicine consent the booking relies on is still the newest record, or
+    -- (a first booking, which records implied consent) there is still none.
+    v_consent := (SELECT cr.id FROM consent_consentrecord cr
+            WHERE cr.user_id = v_patient AND cr.purpose = 'telemedicine'
+            ORDER BY cr.created_at DESC, cr.id DESC LIMIT 1);
+    IF v_consent IS DISTINCT FROM
+       (CASE WHEN doc ? 'consent' THEN NULL ELSE (c->>'consent_id')::uuid END) THEN
+        RETURN 'slow';
+    END IF;
+    -- The caps: a patient's bookings queue on an advisory lock, then count (a statement
+    -- of its own, so it sees every booking committed while this one waited).
+    IF (doc->>'cap_total')::int > 0 OR (doc->>'cap_doctor')::int > 0 THEN
+        PERFORM pg_advisory_xact_lock((doc->>'caps_lock_class')::int, hashtext(v_patient::text));
+        SELECT count(*), coalesce(sum(CASE WHEN cn.doctor_id = v_doctor THEN 1 ELSE 0 END), 0)
+            INTO v_total, v_with_doctor
+            FROM consultations_consultation cn
+            JOIN doctors_availabilityslot sl ON sl.id = cn.slot_id
+            WHERE cn.patient_id = v_patient AND cn.status = 'PENDING' AND sl.start_time > v_now;
+        IF ((doc->>'cap_total')::int > 0 AND v_total >= (doc->>'cap_total')::int)
+           OR ((doc->>'cap_doctor')::int > 0 AND v_with_doctor >= (doc->>'cap_doctor')::int) THEN
+            RETURN 'slow';
+        END IF;
+    END IF;
+
+    -- Every check has passed: from here on the rows are written (a RETURN above
+    -- writes nothing).
+    IF doc ? 'consent' THEN
+        -- A concurrent first booking of the patient makes this insert fail on the
+        -- one-implied-consent index; the caller then takes the ORM path.
+        INSERT INTO consent_consentrecord (
+            id, user_id, purpose, granted, mode, notice_version, withdraws_id, ip, created_at)
+        SELECT id, user_id, purpose, granted, mode, notice_version, withdraws_id, ip, created_at
+        FROM jsonb_populate_record(NULL::consent_consentrecord, doc->'consent');
+        INSERT INTO audit_auditentry (
+            timestamp, kind, actor_id, actor_role, actor_label, action, object_type,
+            object_id, subject_id, changes, ip, request_id, logentry_id)
+        SELECT timestamp, kind, actor_id, actor_role, actor_label, action, object_type,
+            object_id, subject_id, changes, ip, request_id, logentry_id
+        FROM jsonb_populate_record(NULL::audit_auditentry, doc->'consent_event');
+    END IF;
+
+    INSERT INTO consultations_consultation (
+        id, created_at, updated_at, status, reason, meeting_token, cancellation_reason,
+        cancelled_at, started_at, completed_at, cancelled_by_id, doctor_id, patient_id,
+        slot_id, consent_id)
+    SELECT id, created_at, updated_at, status, reason, meeting_token, cancellation_reason,
+        cancelled_at, started_at, completed_at, cancelled_by_id, doctor_id, patient_id,
+        slot_id, consent_id
+    FROM jsonb_populate_record(NULL::consultations_consultation, c);
+
+    UPDATE doctors_availabilityslot
+        SET status = 'BOOKED', updated_at = (doc->>'slot_updated_at')::timestamptz
+        WHERE id = v_slot;
+
+    -- Each django-auditlog entry, then its copy in the chained trail, in the order the
+    -- ORM path writes them (the sealer chains entries in id order).
+    FOR entry IN SELECT value FROM jsonb_array_elements(doc->'logentries') LOOP
+        INSERT INTO auditlog_logentry (
+            object_pk, object_id, object_repr, action, changes, timestamp, actor_id,
+            content_type_id, remote_addr, additional_data, serialized_data, cid,
+            changes_text, remote_port, actor_email)
+        SELECT object_pk, object_id, object_repr, action, changes, timestamp, actor_id,
+            content_type_id, remote_addr, additional_data, serialized_data, cid,
+            changes_text, remote_port, actor_email
+        FROM jsonb_populate_record(NULL::auditlog_logentry, entry->'row')
+        RETURNING id INTO v_logentry_id;
+        INSERT INTO audit_auditentry (
+            timestamp, kind, actor_id, actor_role, actor_label, action, object_type,
+            object_id, subject_id, changes, ip, request_id, logentry_id)
+        SELECT timestamp, kind, actor_id, actor_role, actor_label, action, object_type,
+            object_id, subject_id, changes, ip, request_id, logentry_id
+        FROM jsonb_populate_record(
+            NULL::audit_auditentry,
+            entry->'mirror' || jsonb_build_object('logentry_id', v_logentry_id)
+        );
+    END LOOP;
+    INSERT INTO audit_auditentry (
+        timestamp, kind, actor_id, actor_role, actor_label, action, object_type,
+        object_id, subject_id, changes, ip, request_id, logentry_id)
+    SELECT timestamp, kind, actor_id, actor_role, actor_label, action, object_type,
+        object_id, subject_id, changes, ip, request_id, logentry_id
+    FROM jsonb_populate_record(NULL::audit_auditentry, doc->'event');
+
+    INSERT INTO notifications_outboxevent (id, event, consultation_id, data, created_at)
+    SELECT id, event, consultation_id, data, created_at
+    FROM jsonb_populate_record(NULL::notifications_outboxevent, doc->'outbox');
+
+    INSERT INTO consultations_idempotencyrecord (
+        user_id, key, endpoint, fingerprint, response_status, response_body, created_at)
+    SELECT user_id, key, endpoint, fingerprint, response_status, response_body, created_at
+    FROM jsonb_populate_record(NULL::consultations_idempotencyrecord, doc->'idempotency');
+    RETURN 'ok';
+END
+$$;
+"""
+
+
+def create_function(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(FUNCTION)
+
+
+def drop_function(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP FUNCTION IF EXISTS consultation_book_statement(jsonb)")
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("accounts", "0003_mfa_devices"),
+        ("audit", "0003_partition_by_month"),
+        ("auditlog", "0017_add_actor_email"),
+        ("consent", "0002_append_only"),
+        ("consultations", "0003_consultation_consent"),
+        ("doctors", "0003_slot_start_time_index"),
+        ("notifications", "0002_payment_events_once_and_payment_received_email"),
+    ]
+
+    operations = [migrations.RunPython(create_function, drop_function)]

@@ -1,0 +1,272 @@
+"""A free booking in one transaction of one statement (PostgreSQL).
+
+Every row a booking of a free doctor writes is known before it is written: the
+consultation, the slot's new status, django-auditlog's entries and their chained
+copies, the `consultation.booked` event, the outbox row, the idempotency record
+holding the answer's bytes (encrypted) and, on a first booking, the implied consent.
+This module reads what they depend on in one query, builds them with the same code the
+ORM path uses (so both write the same rows), and hands them to the
+`consultation_book_statement` function (migration 0004), which takes the key's and the
+slot's locks, checks again under them and writes everything, or nothing.
+
+Anything but the common case (a replay, a paid doctor, a refusal, a cap reached, a
+race for a first consent) answers None, and the caller books through the ORM path
+(`consultation_book` under `run_idempotent`), which handles it precisely.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import secrets
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone
+
+from accounts.models import Role
+from amrutam.common.metrics import BOOKINGS
+from audit import chain
+from audit.models import EntryKind
+from audit.services import entry_build, logentry_build
+from audit.signals import mirror_values
+from consent.models import Purpose
+from consent.services import consent_implied_build
+from doctors.cache import invalidate_availability
+from doctors.models import AvailabilitySlot, SlotStatus
+from notifications import outbox
+
+from ..errors import IdempotencyKeyInProgress
+from ..idempotency import KEY_LOCK, KeyedRequest, render_success
+from ..models import Consultation, ConsultationStatus, IdempotencyRecord
+from ._base import field_checks
+from .limits import PATIENT_BOOKINGS_LOCK
+
+# Everything the statement's checks depend on, in one round trip: the key's record, the
+# slot with its doctor's fee and standing, and the newest telemedicine consent.
+_FACTS = """
+SELECT r.id, sl.id, sl.created_at, sl.updated_at, sl.doctor_id, sl.start_time,
+       sl.end_time, sl.status, d.consultation_fee, d.is_verified AND u.is_active,
+       cr.id, cr.granted
+FROM (SELECT 1) one
+LEFT JOIN consultations_idempotencyrecord r ON r.user_id = %(user)s AND r.key = %(key)s
+LEFT JOIN doctors_availabilityslot sl ON sl.id = %(slot)s
+LEFT JOIN doctors_doctorprofile d ON d.id = sl.doctor_id
+LEFT JOIN accounts_user u ON u.id = d.user_id
+LEFT JOIN LATERAL (
+    SELECT c.id, c.granted FROM consent_consentrecord c
+    WHERE c.user_id = %(user)s AND c.purpose = %(purpose)s
+    ORDER BY c.created_at DESC, c.id DESC LIMIT 1
+) cr ON true
+"""
+
+_SLOT_FIELDS = ["id", "created_at", "updated_at", "doctor_id", "start_time", "end_time", "status"]
+
+
+def statement_applies(patient: Any) -> bool:
+    """Whether a booking by `patient` may try the one-statement path."""
+    return (
+        settings.BOOKING_SINGLE_STATEMENT
+        and connection.vendor == "postgresql"
+        and getattr(patient, "role", None) == Role.PATIENT
+    )
+
+
+def consultation_book_statement(
+    *,
+    call: KeyedRequest,
+    doctor_id: Any,
+    slot_id: Any,
+    reason: str | None,
+    render: Callable[[Consultation], dict[str, Any]],
+) -> bytes | None:
+    """Book a free slot in one statement; return the 201 answer's bytes (also stored as
+    the key's record), or None when the ORM path must handle the request. Raise
+    IdempotencyKeyInProgress when a request with the same key holds its lock."""
+    patient = call.user
+    if not statement_applies(patient):
+        return None
+    facts = _bookable_slot(
+        patient_id=patient.pk, key=call.key, doctor_id=doctor_id, slot_id=slot_id
+    )
+    if facts is None:
+        return None
+    slot, consent_id = facts
+    implied = None
+    if consent_id is None:
+        # A first booking records implied consent, in the same statement.
+        implied = consent_implied_build(patient=patient)
+        consent_id = implied[0].pk
+    now = timezone.now()
+    consultation = Consultation(
+        id=uuid.uuid4(),
+        created_at=now,
+        updated_at=now,
+        patient_id=patient.pk,
+        doctor_id=slot.doctor_id,
+        slot=slot,
+        status=ConsultationStatus.PENDING,
+        reason=reason or None,
+        meeting_token=secrets.token_urlsafe(16),
+        consent_id=consent_id,
+    )
+    field_checks(consultation)
+    # A free booking has no payment: serialising it reads nothing.
+    Consultation.payment.related.set_cached_value(consultation, None)
+    body = render_success(render(consultation), call.request_id)
+    doc = _document(call, consultation, slot, body, now)
+    if implied is not None:
+        doc["consent"], doc["consent_event"] = _row(implied[0]), _row(implied[1])
+    if not _run(doc):
+        return None
+    chain.schedule_seal()
+    event_id = doc["outbox"]["id"]
+    transaction.on_commit(lambda: outbox.hand_over(event_id))
+    invalidate_availability(slot.doctor_id)
+    transaction.on_commit(BOOKINGS.inc)
+    return body
+
+
+def _bookable_slot(
+    *, patient_id: Any, key: str, doctor_id: Any, slot_id: Any
+) -> tuple[AvailabilitySlot, uuid.UUID | None] | None:
+    """The slot and the id of the consent in force (None: the patient has none yet)
+    when everything read says the booking will succeed."""
+    params = {"user": patient_id, "key": key, "slot": slot_id, "purpose": Purpose.TELEMEDICINE}
+    with connection.cursor() as cursor:
+        cursor.execute(_FACTS, params)
+        row = cursor.fetchone()
+    record_id, *slot_values, fee, bookable, consent_id, granted = row
+    slot_pk, start_time = slot_values[0], slot_values[4]
+    if (
+        record_id is not None
+        or slot_pk is None
+        or str(slot_values[3]) != str(doctor_id)
+        or slot_values[6] != SlotStatus.AVAILABLE
+        or not bookable
+        or fee != 0
+        or start_time <= timezone.now()
+        or (consent_id is not None and not granted)
+    ):
+        return None
+    return AvailabilitySlot.from_db(connection.alias, _SLOT_FIELDS, slot_values), consent_id
+
+
+def _document(
+    call: KeyedRequest,
+    consultation: Consultation,
+    slot: AvailabilitySlot,
+    body: bytes,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The statement's argument: every row, in the columns' database form."""
+    logentries = [logentry_build(consultation)]
+    previous = {"status": slot.status}
+    slot.status = SlotStatus.BOOKED
+    # Logged as tracked_update logs it: before the save sets updated_at.
+    logentries.append(
+        logentry_build(slot, previous=previous, update_fields=["status", "updated_at"])
+    )
+    slot.updated_at = now
+    event = entry_build(
+        kind=EntryKind.EVENT,
+        action="consultation.booked",
+        object_type="consultation",
+        object_id=consultation.pk,
+        changes={"status": [None, ConsultationStatus.PENDING], "slotId": [None, str(slot.pk)]},
+        actor=call.user,
+    )
+    outbox_row = outbox.build("consultation.booked", consultation)
+    outbox_row.created_at = now
+    record = IdempotencyRecord(
+        user_id=call.user.pk,
+        key=call.key,
+        endpoint=call.endpoint,
+        fingerprint=call.fingerprint,
+        response_status=201,
+        response_body=body.decode("utf-8"),
+        created_at=now,
+    )
+    return {
+        "key": call.key,
+        "key_lock_class": KEY_LOCK,
+        "consultation": _row(consultation),
+        "start_time": slot.start_time,
+        "end_time": slot.end_time,
+        "slot_updated_at": now,
+        "cap_total": settings.BOOKING_MAX_UPCOMING_PER_PATIENT,
+        "cap_doctor": settings.BOOKING_MAX_UPCOMING_PER_DOCTOR,
+        "caps_lock_class": PATIENT_BOOKINGS_LOCK,
+        "logentries": [
+            {"row": _row(entry), "mirror": _row(entry_build(**mirror_values(entry)))}
+            for entry in logentries
+            if entry is not None
+        ],
+        "event": _row(event),
+        "outbox": _row(outbox_row),
+        "idempotency": _row(record),
+    }
+
+
+def _row(instance: models.Model) -> dict[str, Any]:
+    """`instance`'s column values as the ORM would send them (encrypted fields
+    encrypted); NULLs left out, which the statement reads as NULL."""
+    values: dict[str, Any] = {}
+    for field in instance._meta.concrete_fields:
+        value = getattr(instance, field.attname)
+        if value is None:
+            continue
+        if not isinstance(field, models.JSONField):
+            value = field.get_db_prep_save(value, connection)
+        values[str(field.column)] = value
+    return values
+
+
+def _json_default(value: Any) -> Any:
+    # What psycopg adapts itself: Decimal, addresses (inet), and DjangoJSONEncoder's types.
+    if isinstance(value, ipaddress.IPv4Address | ipaddress.IPv6Address):
+        return str(value)
+    return DjangoJSONEncoder().default(value)
+
+
+def _run(doc: dict[str, Any]) -> bool:
+    """Run the statement: True when the booking is written (committed, outside a
+    transaction), False when the ORM path must take it."""
+    payload = orjson.dumps(doc, default=_json_default).decode("utf-8")
+    try:
+        if connection.in_atomic_block:
+            # Inside a transaction (a test, a batch) a savepoint keeps a failure local.
+            with transaction.atomic():
+                answer = _call(payload)
+        else:
+            # Autocommit: the statement is its own transaction, one round trip.
+            answer = _call(payload)
+    except IntegrityError:
+        # A write that skipped the locks got there first; the ORM path says which.
+        return False
+    if answer == "in_progress":
+        raise IdempotencyKeyInProgress()
+    return bool(answer == "ok")
+
+
+def _call(payload: str) -> str:
+    sql, params = "SELECT consultation_book_statement(%s::jsonb)", [payload]
+    prefix, prefix_params = "", []
+    # Behind PgBouncer the timeouts are set per transaction; this statement is one.
+    settings_of = getattr(connection, "implicit_transaction_settings", None)
+    if settings_of is not None and not connection.in_atomic_block:
+        prefix, prefix_params = settings_of()
+    with connection.cursor() as cursor:
+        if prefix:
+            # Two statements in one query string: one implicit transaction.
+            cursor.execute(f"{prefix}; {sql}", [*prefix_params, *params])
+            cursor.nextset()
+        else:
+            cursor.execute(sql, params)
+        (answer,) = cursor.fetchone()
+    return str(answer)
