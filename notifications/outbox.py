@@ -62,17 +62,34 @@ def build(event: str, consultation: Any, data: dict[str, Any] | None = None) -> 
 
 
 def hand_over(event_id: Any) -> bool:
-    """Enqueue the dispatch of a committed event. Never raises: the sweep catches up."""
+    """Enqueue the dispatch of a committed event. Never raises: the sweep catches up.
+
+    With OUTBOX_RELAY_IN_BACKGROUND (and a broker) the process's relay thread publishes
+    it a few milliseconds later, with the events committed meanwhile, in one message;
+    otherwise it is published here."""
+    if settings.OUTBOX_RELAY_IN_BACKGROUND and not settings.CELERY_TASK_ALWAYS_EAGER:
+        from .relay import relay
+
+        relay.add(event_id)
+        return True
+    return publish_batch([str(event_id)])
+
+
+def publish_batch(event_ids: list[str]) -> bool:
+    """Publish the dispatch of committed events as one message. Never raises."""
     global _broker_down_until
     if time.monotonic() < _broker_down_until:
         return False
-    from .tasks import dispatch_event
+    from .tasks import dispatch_event, dispatch_events
 
     try:
-        dispatch_event.apply_async(args=[str(event_id)])
-    except Exception:  # any broker error: the row stays pending for the sweep
+        if len(event_ids) == 1:
+            dispatch_event.apply_async(args=[event_ids[0]])
+        else:
+            dispatch_events.apply_async(args=[event_ids])
+    except Exception:  # any broker error: the rows stay pending for the sweep
         _broker_down_until = time.monotonic() + settings.OUTBOX_BROKER_BACKOFF_SECONDS
-        logger.warning("outbox_hand_over_failed", extra={"outbox_event": str(event_id)})
+        logger.warning("outbox_hand_over_failed", extra={"outbox_events": len(event_ids)})
         return False
     return True
 

@@ -41,6 +41,16 @@ def dispatch_event(event_id: str) -> None:
     _hand_on(services.event_dispatch(event_id=event_id))
 
 
+@shared_task(name="notifications.tasks.dispatch_events")
+def dispatch_events(event_ids: list[str]) -> None:
+    """Dispatch the events a process's relay published together, one by one."""
+    for event_id in event_ids:
+        try:
+            _hand_on(services.event_dispatch(event_id=event_id))
+        except Exception:  # one event's failure leaves it for the sweep, not the others
+            logger.exception("outbox_dispatch_failed", extra={"outbox_event": event_id})
+
+
 @shared_task(name="notifications.tasks.send_notification")
 def send_notification(notification_id: str, now: str | None = None) -> str:
     return services.notification_send(notification_id=notification_id, now=_clock(now))

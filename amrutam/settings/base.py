@@ -351,6 +351,9 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
 CELERY_BEAT_SCHEDULER = "notifications.beat:LockingScheduler"
 # How long after a failed publish the relay stops trying the broker (the sweep catches up).
 OUTBOX_BROKER_BACKOFF_SECONDS = env.float("OUTBOX_BROKER_BACKOFF_SECONDS", default=5.0)
+# Committed events go to the broker from one background thread per process, several per
+# message, instead of one message per event from the request that committed it.
+OUTBOX_RELAY_IN_BACKGROUND = env.bool("OUTBOX_RELAY_IN_BACKGROUND", default=True)
 # Outbox rows older than this and not yet handed over are picked up by the sweep.
 OUTBOX_SWEEP_AFTER_SECONDS = env.int("OUTBOX_SWEEP_AFTER_SECONDS", default=30)
 # A claimed email or delivery whose worker died is sent again after this lease.

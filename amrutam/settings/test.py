@@ -24,6 +24,9 @@ CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="amrutam-test"
 # Entries are sealed by the committing thread, so a test sees the chain complete as soon
 # as its write returns; the background sealer has its own tests.
 AUDIT_SEAL_IN_BACKGROUND = False
+# Likewise committed outbox events are published by the committing thread (through the
+# app a test made current, which is thread-local); the relay thread has its own tests.
+OUTBOX_RELAY_IN_BACKGROUND = False
 
 # The audit tables refuse TRUNCATE unless the session allows it; transactional tests
 # empty every table with TRUNCATE after each test.
