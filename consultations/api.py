@@ -67,17 +67,17 @@ class BookingCreateApi(APIView):
         def render(consultation: Consultation) -> dict[str, Any]:
             return {"consultation": ConsultationOutputSerializer(consultation).data}
 
-        # The common case, a free slot booked afresh, is one statement; every other
-        # case (a replay, a refusal, a paid doctor, a first consent) takes the ORM path.
-        body = services.consultation_book_statement(
+        # The common cases, a free slot booked afresh or a taken one refused, are one
+        # statement; every other case (a replay, a paid doctor, …) takes the ORM path.
+        answer = services.consultation_book_statement(
             call=call,
             doctor_id=data["doctor_id"],
             slot_id=data["slot_id"],
             reason=data.get("reason"),
             render=render,
         )
-        if body is not None:
-            return HttpResponse(body, status=201, content_type="application/json")
+        if answer is not None:
+            return HttpResponse(answer.body, status=answer.status, content_type="application/json")
 
         def book() -> Outcome:
             consultation = services.consultation_book(

@@ -177,7 +177,7 @@ def render_success(data: dict[str, Any], request_id: str | None) -> bytes:
     return orjson.dumps(success_body(data, requestId=request_id))
 
 
-def _render_error(exc: ApplicationError, request_id: str | None) -> bytes:
+def render_error(exc: ApplicationError, request_id: str | None) -> bytes:
     body = error_body(
         status=exc.status_code,
         code=exc.code,
@@ -238,7 +238,7 @@ def _execute(
                 # The operation's own transaction (a savepoint here) has rolled back.
                 if not _storable(exc):
                     raise
-                status, body = exc.status_code, _render_error(exc, call.request_id)
+                status, body = exc.status_code, render_error(exc, call.request_id)
             IdempotencyRecord.objects.create(
                 # The id, not the object: the caller's user may be a lazy one without its row.
                 user_id=call.user.pk,

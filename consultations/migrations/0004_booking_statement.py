@@ -8,9 +8,11 @@ in-flight lock and the slot's row lock, re-checks under them what the rows were 
 from, and writes them all, or writes nothing and answers why. Called outside a
 transaction, it is one round trip and one transaction.
 
-Answers: 'ok' (all written), 'in_progress' (a request with the same key holds its lock)
-or 'slow' (anything else: the caller books through the ORM, which gives the precise
-refusal or handles the case, e.g. a lapsed payment hold or a paid doctor).
+Answers: 'ok' (all written), 'refused' (a document with `refusal`: the slot is still
+taken, and the 409 answer is stored under the key), 'in_progress' (a request with the
+same key holds its lock) or 'slow' (anything else: the caller books through the ORM,
+which gives the precise refusal or handles the case, e.g. a lapsed payment hold or a
+paid doctor).
 """
 
 from django.db import migrations
@@ -42,6 +44,27 @@ BEGIN
         WHERE user_id = v_patient AND key = doc->>'key';
     IF FOUND THEN
         RETURN 'slow';
+    END IF;
+
+    -- A refusal of a taken or blocked slot: stored under the key if the slot is still
+    -- held by the consultation the answer was rendered for (none: blocked). Read
+    -- without a lock: a booking in flight shows the slot AVAILABLE, and the ORM path
+    -- then waits for it.
+    IF doc ? 'refusal' THEN
+        SELECT sl.status, sl.doctor_id INTO s
+            FROM doctors_availabilityslot sl WHERE sl.id = v_slot;
+        IF NOT FOUND OR s.status = 'AVAILABLE' OR s.doctor_id <> v_doctor
+           OR (SELECT cn.id FROM consultations_consultation cn
+                   WHERE cn.slot_id = v_slot
+                     AND cn.status IN (SELECT jsonb_array_elements_text(doc->'active_statuses')))
+              IS DISTINCT FROM (doc->>'holder')::uuid THEN
+            RETURN 'slow';
+        END IF;
+        INSERT INTO consultations_idempotencyrecord (
+            user_id, key, endpoint, fingerprint, response_status, response_body, created_at)
+        SELECT user_id, key, endpoint, fingerprint, response_status, response_body, created_at
+        FROM jsonb_populate_record(NULL::consultations_idempotencyrecord, doc->'idempotency');
+        RETURN 'refused';
     END IF;
 
     -- Concurrent bookings of the slot queue on its row lock; each then sees the

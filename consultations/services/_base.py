@@ -21,6 +21,7 @@ from ..selectors import consultation_visible_q
 from .slot_lock import LockedSlot
 
 ONE_ACTIVE_PER_SLOT = "consultations_one_active_per_slot"
+TAKEN = "This slot is already booked or blocked."
 
 
 def field_checks(instance: models.Model) -> None:
@@ -37,7 +38,7 @@ def unavailable(message: str) -> SlotUnavailable:
 
 def require_bookable(locked: LockedSlot, *, now: dt.datetime) -> None:
     if locked.slot.status != SlotStatus.AVAILABLE:
-        raise unavailable("This slot is already booked or blocked.")
+        raise unavailable(TAKEN)
     if locked.slot.start_time <= now:
         raise unavailable("This slot has already started.")
     if not locked.doctor_bookable:

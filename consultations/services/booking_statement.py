@@ -9,9 +9,12 @@ ORM path uses (so both write the same rows), and hands them to the
 `consultation_book_statement` function (migration 0004), which takes the key's and the
 slot's locks, checks again under them and writes everything, or nothing.
 
-Anything but the common case (a replay, a paid doctor, a refusal, a cap reached, a
-race for a first consent) answers None, and the caller books through the ORM path
-(`consultation_book` under `run_idempotent`), which handles it precisely.
+A taken or blocked slot is refused the same way: the 409 answer is rendered, and the
+statement stores it under the key after checking that the slot is still held by the
+consultation that was read. Anything else (a replay, a paid doctor, a cap reached, a
+hold that may have lapsed, a race for a first consent) answers None, and the caller
+books through the ORM path (`consultation_book` under `run_idempotent`), which handles
+it precisely.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import ipaddress
 import secrets
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -30,7 +34,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from accounts.models import Role
-from amrutam.common.metrics import BOOKINGS
+from amrutam.common.metrics import BOOKING_CONFLICTS, BOOKINGS
 from audit import chain
 from audit.models import EntryKind
 from audit.services import entry_build, logentry_build
@@ -41,18 +45,19 @@ from doctors.cache import invalidate_availability
 from doctors.models import AvailabilitySlot, SlotStatus
 from notifications import outbox
 
-from ..errors import IdempotencyKeyInProgress
-from ..idempotency import KEY_LOCK, KeyedRequest, render_success
-from ..models import Consultation, ConsultationStatus, IdempotencyRecord
-from ._base import field_checks
+from ..errors import IdempotencyKeyInProgress, SlotUnavailable
+from ..idempotency import KEY_LOCK, KeyedRequest, render_error, render_success
+from ..models import ACTIVE_STATUSES, Consultation, ConsultationStatus, IdempotencyRecord
+from ._base import TAKEN, field_checks
 from .limits import PATIENT_BOOKINGS_LOCK
 
 # Everything the statement's checks depend on, in one round trip: the key's record, the
-# slot with its doctor's fee and standing, and the newest telemedicine consent.
-_FACTS = """
+# slot with its doctor's fee and standing, the newest telemedicine consent, and the
+# consultation holding the slot, if any, with its payment's status.
+_FACTS_SQL = """
 SELECT r.id, sl.id, sl.created_at, sl.updated_at, sl.doctor_id, sl.start_time,
        sl.end_time, sl.status, d.consultation_fee, d.is_verified AND u.is_active,
-       cr.id, cr.granted
+       cr.id, cr.granted, h.id, h.payment_status
 FROM (SELECT 1) one
 LEFT JOIN consultations_idempotencyrecord r ON r.user_id = %(user)s AND r.key = %(key)s
 LEFT JOIN doctors_availabilityslot sl ON sl.id = %(slot)s
@@ -63,7 +68,19 @@ LEFT JOIN LATERAL (
     WHERE c.user_id = %(user)s AND c.purpose = %(purpose)s
     ORDER BY c.created_at DESC, c.id DESC LIMIT 1
 ) cr ON true
+LEFT JOIN LATERAL (
+    SELECT cn.id, p.status AS payment_status FROM consultations_consultation cn
+    LEFT JOIN {payment} p ON p.consultation_id = cn.id
+    WHERE cn.slot_id = sl.id AND cn.status = ANY(%(active)s)
+) h ON true
 """
+
+# The payments app sits above this one: its table is named through the relation.
+_FACTS = _FACTS_SQL.replace(
+    "{payment}", str(Consultation.payment.related.related_model._meta.db_table)
+)
+# A holder whose payment is settled (or who has none) keeps the slot: nothing lapses.
+_SETTLED = {None, "PAID"}
 
 _SLOT_FIELDS = ["id", "created_at", "updated_at", "doctor_id", "start_time", "end_time", "status"]
 
@@ -84,19 +101,31 @@ def consultation_book_statement(
     slot_id: Any,
     reason: str | None,
     render: Callable[[Consultation], dict[str, Any]],
-) -> bytes | None:
-    """Book a free slot in one statement; return the 201 answer's bytes (also stored as
-    the key's record), or None when the ORM path must handle the request. Raise
-    IdempotencyKeyInProgress when a request with the same key holds its lock."""
+) -> Answer | None:
+    """Book a free slot in one statement, or refuse a taken one; return the answer (also
+    stored as the key's record), or None when the ORM path must handle the request.
+    Raise IdempotencyKeyInProgress when a request with the same key holds its lock."""
     patient = call.user
     if not statement_applies(patient):
         return None
-    facts = _bookable_slot(
-        patient_id=patient.pk, key=call.key, doctor_id=doctor_id, slot_id=slot_id
-    )
-    if facts is None:
+    facts = _facts(patient_id=patient.pk, key=call.key, slot_id=slot_id)
+    if (
+        facts.record_id is not None
+        or facts.slot_values[0] is None
+        or str(facts.slot_values[3]) != str(doctor_id)
+    ):
         return None
-    slot, consent_id = facts
+    if facts.slot_values[6] != SlotStatus.AVAILABLE:
+        return _refuse(call, facts)
+    if (
+        not facts.bookable
+        or facts.fee != 0
+        or facts.slot_values[4] <= timezone.now()
+        or (facts.consent_id is not None and not facts.granted)
+    ):
+        return None
+    slot = AvailabilitySlot.from_db(connection.alias, _SLOT_FIELDS, facts.slot_values)
+    consent_id = facts.consent_id
     implied = None
     if consent_id is None:
         # A first booking records implied consent, in the same statement.
@@ -122,39 +151,85 @@ def consultation_book_statement(
     doc = _document(call, consultation, slot, body, now)
     if implied is not None:
         doc["consent"], doc["consent_event"] = _row(implied[0]), _row(implied[1])
-    if not _run(doc):
+    if _run(doc) != "ok":
         return None
     chain.schedule_seal()
     event_id = doc["outbox"]["id"]
     transaction.on_commit(lambda: outbox.hand_over(event_id))
     invalidate_availability(slot.doctor_id)
     transaction.on_commit(BOOKINGS.inc)
-    return body
+    return Answer(201, body)
 
 
-def _bookable_slot(
-    *, patient_id: Any, key: str, doctor_id: Any, slot_id: Any
-) -> tuple[AvailabilitySlot, uuid.UUID | None] | None:
-    """The slot and the id of the consent in force (None: the patient has none yet)
-    when everything read says the booking will succeed."""
-    params = {"user": patient_id, "key": key, "slot": slot_id, "purpose": Purpose.TELEMEDICINE}
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+
+
+@dataclass(frozen=True)
+class _Facts:
+    record_id: int | None
+    slot_values: list[Any]
+    fee: Any
+    bookable: bool | None
+    consent_id: uuid.UUID | None
+    granted: bool | None
+    holder_id: uuid.UUID | None
+    holder_payment: str | None
+
+
+def _facts(*, patient_id: Any, key: str, slot_id: Any) -> _Facts:
+    params = {
+        "user": patient_id,
+        "key": key,
+        "slot": slot_id,
+        "purpose": Purpose.TELEMEDICINE,
+        "active": list(ACTIVE_STATUSES),
+    }
     with connection.cursor() as cursor:
         cursor.execute(_FACTS, params)
-        row = cursor.fetchone()
-    record_id, *slot_values, fee, bookable, consent_id, granted = row
-    slot_pk, start_time = slot_values[0], slot_values[4]
-    if (
-        record_id is not None
-        or slot_pk is None
-        or str(slot_values[3]) != str(doctor_id)
-        or slot_values[6] != SlotStatus.AVAILABLE
-        or not bookable
-        or fee != 0
-        or start_time <= timezone.now()
-        or (consent_id is not None and not granted)
-    ):
+        record_id, *slot_values, fee, bookable, consent_id, granted, holder, paid = (
+            cursor.fetchone()
+        )
+    return _Facts(record_id, slot_values, fee, bookable, consent_id, granted, holder, paid)
+
+
+def _refuse(call: KeyedRequest, facts: _Facts) -> Answer | None:
+    """409 `slot_unavailable` for a taken or blocked slot, stored under the key in one
+    statement, as the ORM path answers and stores it. None when the holder's unpaid
+    payment hold may have lapsed: the ORM path then expires it and books."""
+    if facts.holder_payment not in _SETTLED:
         return None
-    return AvailabilitySlot.from_db(connection.alias, _SLOT_FIELDS, slot_values), consent_id
+    error = SlotUnavailable(TAKEN)
+    body = render_error(error, call.request_id)
+    record = _record(call, error.status_code, body, timezone.now())
+    slot_pk, doctor_pk = facts.slot_values[0], facts.slot_values[3]
+    doc = {
+        "key": call.key,
+        "key_lock_class": KEY_LOCK,
+        "consultation": {"patient_id": call.user.pk, "doctor_id": doctor_pk, "slot_id": slot_pk},
+        "refusal": True,
+        "holder": facts.holder_id,
+        "active_statuses": list(ACTIVE_STATUSES),
+        "idempotency": _row(record),
+    }
+    if _run(doc) != "refused":
+        return None
+    BOOKING_CONFLICTS.inc()
+    return Answer(error.status_code, body)
+
+
+def _record(call: KeyedRequest, status: int, body: bytes, now: dt.datetime) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        user_id=call.user.pk,
+        key=call.key,
+        endpoint=call.endpoint,
+        fingerprint=call.fingerprint,
+        response_status=status,
+        response_body=body.decode("utf-8"),
+        created_at=now,
+    )
 
 
 def _document(
@@ -183,15 +258,7 @@ def _document(
     )
     outbox_row = outbox.build("consultation.booked", consultation)
     outbox_row.created_at = now
-    record = IdempotencyRecord(
-        user_id=call.user.pk,
-        key=call.key,
-        endpoint=call.endpoint,
-        fingerprint=call.fingerprint,
-        response_status=201,
-        response_body=body.decode("utf-8"),
-        created_at=now,
-    )
+    record = _record(call, 201, body, now)
     return {
         "key": call.key,
         "key_lock_class": KEY_LOCK,
@@ -234,9 +301,9 @@ def _json_default(value: Any) -> Any:
     return DjangoJSONEncoder().default(value)
 
 
-def _run(doc: dict[str, Any]) -> bool:
-    """Run the statement: True when the booking is written (committed, outside a
-    transaction), False when the ORM path must take it."""
+def _run(doc: dict[str, Any]) -> str:
+    """Run the statement: 'ok' (booked) or 'refused' (the refusal stored), committed
+    outside a transaction; 'slow' when the ORM path must take the request."""
     payload = orjson.dumps(doc, default=_json_default).decode("utf-8")
     try:
         if connection.in_atomic_block:
@@ -248,10 +315,10 @@ def _run(doc: dict[str, Any]) -> bool:
             answer = _call(payload)
     except IntegrityError:
         # A write that skipped the locks got there first; the ORM path says which.
-        return False
+        return "slow"
     if answer == "in_progress":
         raise IdempotencyKeyInProgress()
-    return bool(answer == "ok")
+    return answer
 
 
 def _call(payload: str) -> str:

@@ -18,6 +18,7 @@ from audit.models import AuditEntry
 from consent.models import ConsentRecord, Mode, Purpose
 from consent.services import consent_record
 from consultations.models import Consultation, IdempotencyRecord
+from doctors.models import AvailabilitySlot, SlotStatus
 from notifications.models import OutboxEvent
 
 from .conftest import new_key
@@ -246,3 +247,54 @@ def test_the_audit_chain_verifies_after_statement_bookings(settings, book, docto
     assert "Audit chain intact" in out.getvalue()
     assert LogEntry.objects.count() == AuditEntry.objects.exclude(logentry_id=None).count()
     assert AuditEntry.objects.filter(action="consultation.booked").count() == 4
+
+
+@pytest.mark.parametrize("taken_by", ["booking", "block"])
+def test_a_taken_slot_is_refused_in_one_statement_and_the_refusal_replays(
+    settings, book, client_for, slot_at, taken_by
+):
+    settings.BOOKING_SINGLE_STATEMENT = True
+    slot = slot_at(60)
+    if taken_by == "booking":
+        assert book(_consenting_patient(), slot).status_code == 201
+    else:
+        AvailabilitySlot.objects.filter(pk=slot.pk).update(status=SlotStatus.BLOCKED)
+    patient = _consenting_patient()
+    assert client_for(patient).get("/api/v1/consultations").status_code == 200
+    key = new_key()
+
+    with CaptureQueriesContext(connection) as queries:
+        refused = book(patient, slot, key=key)
+    work = _work(queries)  # before the next request empties the log
+    replay = book(patient, slot, key=key)
+
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "slot_unavailable"
+    assert refused.json()["message"] == "This slot is already booked or blocked."
+    assert len(work) == STATEMENT_QUERIES
+    assert "consultation_book_statement" in work[-1]
+    record = IdempotencyRecord.objects.get(user_id=patient.pk, key=key)
+    assert (record.response_status, record.response_body.encode()) == (409, refused.content)
+    assert replay.status_code == 409
+    assert replay.content == refused.content
+    assert replay["Idempotent-Replayed"] == "true"
+    assert not Consultation.objects.filter(patient=patient).exists()
+
+
+def test_both_paths_store_the_same_refusal(settings, book, slot_at):
+    slot = slot_at(60)
+    assert book(_consenting_patient(), slot).status_code == 201
+    answers = []
+    for statement in (True, False):
+        settings.BOOKING_SINGLE_STATEMENT = statement
+        key = new_key()
+        refused = book(_consenting_patient(), slot, key=key)
+        record = IdempotencyRecord.objects.get(key=key)
+        body = refused.json()
+        body.pop("requestId")
+        answers.append(
+            (refused.status_code, body, record.response_status, record.response_body.encode())
+        )
+        assert answers[-1][3] == refused.content
+
+    assert answers[0][:3] == answers[1][:3]
