@@ -55,6 +55,12 @@ def _answer(request: Request, consultation_id: Any) -> Response:
     return success({"consultation": serializer.data})
 
 
+# One serializer renders every booking's answer: a serializer deep-copies its declared
+# fields per instance, which cost a booking more than the rest of its rendering. Its
+# fields keep no per-call state, so the threads of a process can share it.
+_BOOKED = ConsultationOutputSerializer()
+
+
 class BookingCreateApi(APIView):
     permission_classes = [CanBook]
 
@@ -65,7 +71,7 @@ class BookingCreateApi(APIView):
         call = keyed_request(request, key=key)
 
         def render(consultation: Consultation) -> dict[str, Any]:
-            return {"consultation": ConsultationOutputSerializer(consultation).data}
+            return {"consultation": _BOOKED.to_representation(consultation)}
 
         # The common cases, a free slot booked afresh or a taken one refused, are one
         # statement; every other case (a replay, a paid doctor, …) takes the ORM path.

@@ -30,7 +30,7 @@ MAX_SEAL_ROUNDS = 8
 SEAL_RETRY_SECONDS = 5.0
 # How long the sealer waits, once woken, for more commits to seal in the same round:
 # the longest an entry of a busy process stays unsealed beyond the round itself.
-SEAL_COALESCE_SECONDS = 0.02
+SEAL_COALESCE_SECONDS = 0.05
 # How long an exiting process waits for its sealer to seal what its commits left.
 SEAL_DRAIN_SECONDS = 5.0
 # Any constant works; it only has to differ from other advisory locks of the database.

@@ -288,10 +288,26 @@ def _row(instance: models.Model) -> dict[str, Any]:
         value = getattr(instance, field.attname)
         if value is None:
             continue
-        if not isinstance(field, models.JSONField):
+        if _prepared(field):
             value = field.get_db_prep_save(value, connection)
         values[str(field.column)] = value
     return values
+
+
+# Fields whose Python value is already what the column takes (as JSON): preparing them
+# would only cost time. Every other field (encrypted ones above all) is prepared.
+_AS_IS = (
+    models.BooleanField,
+    models.CharField,
+    models.DateTimeField,
+    models.IntegerField,
+    models.JSONField,
+    models.UUIDField,
+)
+
+
+def _prepared(field: models.Field) -> bool:
+    return bool(getattr(field, "encrypted", False)) or not isinstance(field, _AS_IS)
 
 
 def _json_default(value: Any) -> Any:
