@@ -306,7 +306,7 @@ _AS_IS = (
 )
 
 
-def _prepared(field: models.Field) -> bool:
+def _prepared(field: models.Field[Any, Any]) -> bool:
     return bool(getattr(field, "encrypted", False)) or not isinstance(field, _AS_IS)
 
 
