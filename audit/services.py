@@ -117,6 +117,27 @@ def phi_access_record(
     )
 
 
+def _changes(
+    instance: models.Model,
+    *,
+    previous: Mapping[str, Any] | None,
+    update_fields: list[str] | None,
+) -> dict[str, Any] | None:
+    """django-auditlog's masked diff of `instance` from the values in `previous` (None:
+    its creation)."""
+    old = None
+    if previous is not None:
+        old = copy.copy(instance)
+        old.__dict__.update(previous)
+    changes: dict[str, Any] | None = model_instance_diff(
+        old,
+        instance,
+        fields_to_check=update_fields,
+        use_json_for_changes=getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False),
+    )
+    return changes
+
+
 def logentry_build(
     instance: models.Model,
     *,
@@ -128,16 +149,7 @@ def logentry_build(
     in `previous`; masked, and named with the actor, IP and request id (the pre_save
     receivers run as on a real save). None when nothing changed."""
     log_entry = get_logentry_model()
-    old = None
-    if previous is not None:
-        old = copy.copy(instance)
-        old.__dict__.update(previous)
-    changes = model_instance_diff(
-        old,
-        instance,
-        fields_to_check=update_fields,
-        use_json_for_changes=getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False),
-    )
+    changes = _changes(instance, previous=previous, update_fields=update_fields)
     if not changes:
         return None
     # What LogEntryManager.log_create sets before its create(); the pre_save receivers
@@ -167,16 +179,9 @@ def tracked_update(
     """Save `update_fields` of a model django-auditlog tracks, logging the change as its
     receiver would, but diffed against `previous` (the values the caller read, under a
     row lock) instead of the extra SELECT of the old row its receiver makes."""
-    old = copy.copy(instance)
-    old.__dict__.update(previous)
     # Diffed before saving, as the receiver does on pre_save: auto_now fields are not
     # set yet, so they are no change.
-    changes = model_instance_diff(
-        old,
-        instance,
-        fields_to_check=update_fields,
-        use_json_for_changes=getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False),
-    )
+    changes = _changes(instance, previous=previous, update_fields=update_fields)
     log_entry = get_logentry_model()
     if changes:
         log_entry.objects.log_create(instance, action=log_entry.Action.UPDATE, changes=changes)

@@ -198,6 +198,24 @@ def _storable(exc: ApplicationError) -> bool:
     )
 
 
+def record_build(
+    call: KeyedRequest, status: int, body: bytes, created_at: dt.datetime | None = None
+) -> IdempotencyRecord:
+    """The unsaved record of `call`'s answer (`created_at` None: set when saved)."""
+    record = IdempotencyRecord(
+        # The id, not the object: the caller's user may be a lazy one without its row.
+        user_id=call.user.pk,
+        key=call.key,
+        endpoint=call.endpoint,
+        fingerprint=call.fingerprint,
+        response_status=status,
+        response_body=body.decode("utf-8"),
+    )
+    if created_at is not None:
+        record.created_at = created_at
+    return record
+
+
 def _json_response(body: bytes, status: int) -> HttpResponse:
     return HttpResponse(body, status=status, content_type="application/json")
 
@@ -239,15 +257,7 @@ def _execute(
                 if not _storable(exc):
                     raise
                 status, body = exc.status_code, render_error(exc, call.request_id)
-            IdempotencyRecord.objects.create(
-                # The id, not the object: the caller's user may be a lazy one without its row.
-                user_id=call.user.pk,
-                key=call.key,
-                endpoint=call.endpoint,
-                fingerprint=call.fingerprint,
-                response_status=status,
-                response_body=body.decode("utf-8"),
-            )
+            record_build(call, status, body).save(force_insert=True)
     except IntegrityError as exc:
         if not is_violation_of(exc, KEY_CONSTRAINT):
             raise

@@ -70,7 +70,11 @@ def hand_over(event_id: Any) -> bool:
     if settings.OUTBOX_RELAY_IN_BACKGROUND and not settings.CELERY_TASK_ALWAYS_EAGER:
         from .relay import relay
 
-        relay.add(event_id)
+        try:
+            relay.add(event_id)
+        except Exception:  # a thread that cannot start: the sweep hands the row over
+            logger.exception("outbox_relay_unavailable", extra={"outbox_event": str(event_id)})
+            return False
         return True
     return publish_batch([str(event_id)])
 

@@ -16,6 +16,8 @@ import os
 import threading
 from typing import Any
 
+from amrutam.common.process_thread import ProcessThread
+
 logger = logging.getLogger("amrutam.outbox")
 
 # Commits of the next 50 ms join the same message: at a hundred bookings a second a
@@ -36,36 +38,18 @@ class Relay:
         self._lock = threading.Lock()
         self._ids: list[str] = []
         self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._pid: int | None = None
+        self._thread = ProcessThread("outbox-relay", self._run)
 
     def add(self, event_id: Any) -> None:
         """Queue a committed event for the next message. Never raises."""
         with self._lock:
             self._ids.append(str(event_id))
-            if not self._running():
-                # Started lazily, in the process that commits: a thread does not
-                # survive gunicorn's fork of its workers.
-                self._pid = os.getpid()
-                self._stop = threading.Event()
-                self._thread = threading.Thread(
-                    target=self._run, args=(self._stop,), name="outbox-relay", daemon=True
-                )
-                self._thread.start()
+        self._thread.ensure_started()
         self._wake.set()
 
     def stop(self, timeout: float = DRAIN_SECONDS) -> None:
         """Publish what is queued and end the thread (at exit, and after a test)."""
-        thread = self._thread
-        if thread is None or not self._running():
-            return
-        self._stop.set()
-        self._wake.set()
-        thread.join(timeout)
-
-    def _running(self) -> bool:
-        return self._pid == os.getpid() and self._thread is not None and self._thread.is_alive()
+        self._thread.stop(timeout, wake=self._wake.set)
 
     def _take(self) -> list[str]:
         with self._lock:

@@ -14,6 +14,8 @@ from typing import NamedTuple, cast
 from django.conf import settings
 from django.db import close_old_connections, connection, connections, transaction
 
+from amrutam.common.process_thread import ProcessThread
+
 from ..models import AuditEntry
 from .hashing import GENESIS_HASH, HASHED_FIELDS, canonical_values, digest
 
@@ -152,23 +154,10 @@ class _BackgroundSealer:
 
     def _reset(self) -> None:
         self._wake = threading.Event()
-        self._start = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
-        self._pid: int | None = None
+        self._thread = ProcessThread("audit-sealer", self._run)
 
     def wake(self) -> None:
-        if not self._running():
-            with self._start:
-                if not self._running():
-                    # Started lazily, in the process that commits: a thread does not
-                    # survive gunicorn's fork of its workers.
-                    self._pid = os.getpid()
-                    self._stop = threading.Event()
-                    self._thread = threading.Thread(
-                        target=self._run, args=(self._stop,), name="audit-sealer", daemon=True
-                    )
-                    self._thread.start()
+        self._thread.ensure_started()
         self._wake.set()
 
     def stop(self, timeout: float = SEAL_DRAIN_SECONDS) -> None:
@@ -178,17 +167,10 @@ class _BackgroundSealer:
         emptied or dropped while the thread holds a session on it. A later commit
         starts a new thread; one racing stop() is sealed by the commit after it.
         """
-        with self._start:
-            thread = self._thread
-            if thread is None or not self._running():
-                return
-            self._stop.set()
-            self._wake.set()
-        thread.join(timeout)
+        self._thread.stop(timeout, wake=self._wake.set)
 
     def _running(self) -> bool:
-        # The pid check also covers a fork that skips os.register_at_fork's hooks.
-        return self._pid == os.getpid() and self._thread is not None and self._thread.is_alive()
+        return self._thread.running()
 
     def _run(self, stop: threading.Event) -> None:
         retry: float | None = None

@@ -363,7 +363,7 @@ def test_a_forked_child_starts_without_the_parents_sealer_or_its_locks():
         if pid == 0:  # the child: report through the exit status only
             ok = (
                 not chain._background._running()
-                and chain._background._thread is None
+                and chain._background._thread.thread is None
                 and chain._local_sealer.acquire(blocking=False)
             )
             os._exit(0 if ok else 1)

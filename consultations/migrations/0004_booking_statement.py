@@ -3,10 +3,11 @@
 `consultations.services.booking_statement` prepares every row a free booking writes
 (the consultation, the slot's new status, the django-auditlog entries and their chained
 copies, the business event, the outbox row, the idempotency record with the encrypted
-answer and, on a patient's first booking, the implied consent and its event) and passes them as one JSON document. The function takes the Idempotency-Key's
-in-flight lock and the slot's row lock, re-checks under them what the rows were rendered
-from, and writes them all, or writes nothing and answers why. Called outside a
-transaction, it is one round trip and one transaction.
+answer and, on a patient's first booking, the implied consent and its event) and passes
+them as one JSON document. The function takes the Idempotency-Key's in-flight lock and
+the slot's row lock, re-checks under them what the rows were rendered from, and writes
+them all, or writes nothing and answers why. Called outside a transaction, it is one
+round trip and one transaction.
 
 Answers: 'ok' (all written), 'refused' (a document with `refusal`: the slot is still
 taken, and the 409 answer is stored under the key), 'in_progress' (a request with the
@@ -17,7 +18,104 @@ paid doctor).
 
 from django.db import migrations
 
-FUNCTION = r"""
+# The columns each row is inserted with: every column the model writes, the generated
+# ids (auditlog_logentry.id, audit_auditentry.id) left to their sequences.
+COLUMNS = {
+    "consultations_idempotencyrecord": (
+        "user_id",
+        "key",
+        "endpoint",
+        "fingerprint",
+        "response_status",
+        "response_body",
+        "created_at",
+    ),
+    "consent_consentrecord": (
+        "id",
+        "user_id",
+        "purpose",
+        "granted",
+        "mode",
+        "notice_version",
+        "withdraws_id",
+        "ip",
+        "created_at",
+    ),
+    "audit_auditentry": (
+        "timestamp",
+        "kind",
+        "actor_id",
+        "actor_role",
+        "actor_label",
+        "action",
+        "object_type",
+        "object_id",
+        "subject_id",
+        "changes",
+        "ip",
+        "request_id",
+        "logentry_id",
+    ),
+    "consultations_consultation": (
+        "id",
+        "created_at",
+        "updated_at",
+        "status",
+        "reason",
+        "meeting_token",
+        "cancellation_reason",
+        "cancelled_at",
+        "started_at",
+        "completed_at",
+        "cancelled_by_id",
+        "doctor_id",
+        "patient_id",
+        "slot_id",
+        "consent_id",
+    ),
+    "auditlog_logentry": (
+        "object_pk",
+        "object_id",
+        "object_repr",
+        "action",
+        "changes",
+        "timestamp",
+        "actor_id",
+        "content_type_id",
+        "remote_addr",
+        "additional_data",
+        "serialized_data",
+        "cid",
+        "changes_text",
+        "remote_port",
+        "actor_email",
+    ),
+    "notifications_outboxevent": (
+        "id",
+        "event",
+        "consultation_id",
+        "data",
+        "created_at",
+    ),
+}
+
+
+def _insert(table: str, source: str, returning: str = "") -> str:
+    """INSERT of the row a JSON object of the document holds (its keys are the columns;
+    a missing key is NULL)."""
+    columns = ", ".join(COLUMNS[table])
+    into = f" RETURNING id INTO {returning}" if returning else ""
+    # Only the constant names above are formatted in: the values are the document's.
+    return (
+        f"INSERT INTO {table} ({columns}) SELECT {columns} "  # noqa: S608  # nosec B608
+        f"FROM jsonb_populate_record(NULL::{table}, {source}){into};"
+    )
+
+
+# A mirror names the django-auditlog entry it copies, whose id the loop has just read.
+MIRROR = "entry->'mirror' || jsonb_build_object('logentry_id', v_logentry_id)"
+
+FUNCTION = f"""
 CREATE OR REPLACE FUNCTION consultation_book_statement(doc jsonb) RETURNS text
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -60,10 +158,7 @@ BEGIN
               IS DISTINCT FROM (doc->>'holder')::uuid THEN
             RETURN 'slow';
         END IF;
-        INSERT INTO consultations_idempotencyrecord (
-            user_id, key, endpoint, fingerprint, response_status, response_body, created_at)
-        SELECT user_id, key, endpoint, fingerprint, response_status, response_body, created_at
-        FROM jsonb_populate_record(NULL::consultations_idempotencyrecord, doc->'idempotency');
+        {_insert("consultations_idempotencyrecord", "doc->'idempotency'")}
         RETURN 'refused';
     END IF;
 
@@ -114,26 +209,11 @@ BEGIN
     IF doc ? 'consent' THEN
         -- A concurrent first booking of the patient makes this insert fail on the
         -- one-implied-consent index; the caller then takes the ORM path.
-        INSERT INTO consent_consentrecord (
-            id, user_id, purpose, granted, mode, notice_version, withdraws_id, ip, created_at)
-        SELECT id, user_id, purpose, granted, mode, notice_version, withdraws_id, ip, created_at
-        FROM jsonb_populate_record(NULL::consent_consentrecord, doc->'consent');
-        INSERT INTO audit_auditentry (
-            timestamp, kind, actor_id, actor_role, actor_label, action, object_type,
-            object_id, subject_id, changes, ip, request_id, logentry_id)
-        SELECT timestamp, kind, actor_id, actor_role, actor_label, action, object_type,
-            object_id, subject_id, changes, ip, request_id, logentry_id
-        FROM jsonb_populate_record(NULL::audit_auditentry, doc->'consent_event');
+        {_insert("consent_consentrecord", "doc->'consent'")}
+        {_insert("audit_auditentry", "doc->'consent_event'")}
     END IF;
 
-    INSERT INTO consultations_consultation (
-        id, created_at, updated_at, status, reason, meeting_token, cancellation_reason,
-        cancelled_at, started_at, completed_at, cancelled_by_id, doctor_id, patient_id,
-        slot_id, consent_id)
-    SELECT id, created_at, updated_at, status, reason, meeting_token, cancellation_reason,
-        cancelled_at, started_at, completed_at, cancelled_by_id, doctor_id, patient_id,
-        slot_id, consent_id
-    FROM jsonb_populate_record(NULL::consultations_consultation, c);
+    {_insert("consultations_consultation", "c")}
 
     UPDATE doctors_availabilityslot
         SET status = 'BOOKED', updated_at = (doc->>'slot_updated_at')::timestamptz
@@ -142,40 +222,14 @@ BEGIN
     -- Each django-auditlog entry, then its copy in the chained trail, in the order the
     -- ORM path writes them (the sealer chains entries in id order).
     FOR entry IN SELECT value FROM jsonb_array_elements(doc->'logentries') LOOP
-        INSERT INTO auditlog_logentry (
-            object_pk, object_id, object_repr, action, changes, timestamp, actor_id,
-            content_type_id, remote_addr, additional_data, serialized_data, cid,
-            changes_text, remote_port, actor_email)
-        SELECT object_pk, object_id, object_repr, action, changes, timestamp, actor_id,
-            content_type_id, remote_addr, additional_data, serialized_data, cid,
-            changes_text, remote_port, actor_email
-        FROM jsonb_populate_record(NULL::auditlog_logentry, entry->'row')
-        RETURNING id INTO v_logentry_id;
-        INSERT INTO audit_auditentry (
-            timestamp, kind, actor_id, actor_role, actor_label, action, object_type,
-            object_id, subject_id, changes, ip, request_id, logentry_id)
-        SELECT timestamp, kind, actor_id, actor_role, actor_label, action, object_type,
-            object_id, subject_id, changes, ip, request_id, logentry_id
-        FROM jsonb_populate_record(
-            NULL::audit_auditentry,
-            entry->'mirror' || jsonb_build_object('logentry_id', v_logentry_id)
-        );
+        {_insert("auditlog_logentry", "entry->'row'", returning="v_logentry_id")}
+        {_insert("audit_auditentry", MIRROR)}
     END LOOP;
-    INSERT INTO audit_auditentry (
-        timestamp, kind, actor_id, actor_role, actor_label, action, object_type,
-        object_id, subject_id, changes, ip, request_id, logentry_id)
-    SELECT timestamp, kind, actor_id, actor_role, actor_label, action, object_type,
-        object_id, subject_id, changes, ip, request_id, logentry_id
-    FROM jsonb_populate_record(NULL::audit_auditentry, doc->'event');
+    {_insert("audit_auditentry", "doc->'event'")}
 
-    INSERT INTO notifications_outboxevent (id, event, consultation_id, data, created_at)
-    SELECT id, event, consultation_id, data, created_at
-    FROM jsonb_populate_record(NULL::notifications_outboxevent, doc->'outbox');
+    {_insert("notifications_outboxevent", "doc->'outbox'")}
 
-    INSERT INTO consultations_idempotencyrecord (
-        user_id, key, endpoint, fingerprint, response_status, response_body, created_at)
-    SELECT user_id, key, endpoint, fingerprint, response_status, response_body, created_at
-    FROM jsonb_populate_record(NULL::consultations_idempotencyrecord, doc->'idempotency');
+    {_insert("consultations_idempotencyrecord", "doc->'idempotency'")}
     RETURN 'ok';
 END
 $$;

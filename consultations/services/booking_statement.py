@@ -46,8 +46,8 @@ from doctors.models import AvailabilitySlot, SlotStatus
 from notifications import outbox
 
 from ..errors import IdempotencyKeyInProgress, SlotUnavailable
-from ..idempotency import KEY_LOCK, KeyedRequest, render_error, render_success
-from ..models import ACTIVE_STATUSES, Consultation, ConsultationStatus, IdempotencyRecord
+from ..idempotency import KEY_LOCK, KeyedRequest, record_build, render_error, render_success
+from ..models import ACTIVE_STATUSES, Consultation, ConsultationStatus
 from ._base import TAKEN, field_checks
 from .limits import PATIENT_BOOKINGS_LOCK
 
@@ -203,7 +203,7 @@ def _refuse(call: KeyedRequest, facts: _Facts) -> Answer | None:
         return None
     error = SlotUnavailable(TAKEN)
     body = render_error(error, call.request_id)
-    record = _record(call, error.status_code, body, timezone.now())
+    record = record_build(call, error.status_code, body, timezone.now())
     slot_pk, doctor_pk = facts.slot_values[0], facts.slot_values[3]
     doc = {
         "key": call.key,
@@ -218,18 +218,6 @@ def _refuse(call: KeyedRequest, facts: _Facts) -> Answer | None:
         return None
     BOOKING_CONFLICTS.inc()
     return Answer(error.status_code, body)
-
-
-def _record(call: KeyedRequest, status: int, body: bytes, now: dt.datetime) -> IdempotencyRecord:
-    return IdempotencyRecord(
-        user_id=call.user.pk,
-        key=call.key,
-        endpoint=call.endpoint,
-        fingerprint=call.fingerprint,
-        response_status=status,
-        response_body=body.decode("utf-8"),
-        created_at=now,
-    )
 
 
 def _document(
@@ -258,7 +246,7 @@ def _document(
     )
     outbox_row = outbox.build("consultation.booked", consultation)
     outbox_row.created_at = now
-    record = _record(call, 201, body, now)
+    record = record_build(call, 201, body, now)
     return {
         "key": call.key,
         "key_lock_class": KEY_LOCK,
