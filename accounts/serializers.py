@@ -54,8 +54,9 @@ class StrictChoiceField(serializers.ChoiceField):
         "type": "string",
         "minLength": 8,
         "maxLength": 128,
-        # At least one letter (so not entirely numeric), no NUL character.
-        "pattern": "^(?=[^\\x00]*[A-Za-z])[^\\x00]+$",
+        # At least one letter (so not entirely numeric), no NUL character. The pattern
+        # repeats the length, so a value generated from the pattern alone is also valid.
+        "pattern": "^(?=[^\\x00]*[A-Za-z])[^\\x00]{8,128}$",
         "description": (
             "8 to 128 characters with at least one letter; not a commonly used password "
             "and not too similar to the email or name (Django's password validators)."

@@ -13,7 +13,8 @@ and the payments (API.md "Payments": the payment endpoints, a consultation's
 `paymentStatus` and `payment`), and consent and data rights (the consent, export and
 erasure endpoints and a consultation's `consentId`), and the bounded lists (the audit
 log, the access log, consultations and payments: the optional `cursor` parameter and
-the pagination's optional `totalIsEstimate` and `nextCursor`).
+the pagination's optional `totalIsEstimate` and `nextCursor`), and a new password's pattern
+stating its length as well (a value drawn from the pattern alone is then valid).
 Regenerate it only for such a change. Both schemas are compared with every `$ref`
 resolved, so the names of components (the three former copies of the pagination object)
 do not matter, only what a client receives. Two differences are normalised, both where
