@@ -116,6 +116,13 @@ bench: install
 		{ apt-get update -q >/dev/null && apt-get install -y -q postgresql-client >/dev/null; }; }
 	$(BIN)/python bench/$(if $(BASELINE),ab.py --baseline $(BASELINE),run.py) $(BENCH_ARGS)
 
+## Each middleware's own cost per request (bench/middleware_cost.py): /health,
+## availability reads and bookings served in-process through the WSGI handler with every
+## middleware on a clock, on the bench's database; a table per scenario.
+.PHONY: bench-middleware
+bench-middleware: install
+	$(BIN)/python bench/middleware_cost.py $(BENCH_ARGS)
+
 ## Security scans (.ci/scan): pip-audit on the installed dependencies, bandit on the code,
 ## check --deploy under production settings; fails on a finding that
 ## .ci/security-allowlist.toml does not explain.
