@@ -150,7 +150,7 @@ def _engine(pooler: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize(
     ("pooler", "engine"),
-    [("", "django.db.backends.postgresql"), ("pgbouncer", "amrutam.common.pgbouncer")],
+    [("", "amrutam.common.postgresql"), ("pgbouncer", "amrutam.common.pgbouncer")],
 )
 def test_database_pooler_selects_the_backend(pooler, engine):
     done = _engine(pooler)

@@ -9,7 +9,7 @@ from amrutam.settings.base import replica_config
 from audit.selectors import audit_entry_list
 
 
-def test_the_replica_alias_inherits_the_primarys_engine_options_and_pooling():
+def test_the_replica_inherits_the_primarys_engine_options_and_pooling_not_its_check_window():
     primary = {
         "ENGINE": "amrutam.db.backends.pgbouncer",
         "NAME": "amrutam",
@@ -19,6 +19,7 @@ def test_the_replica_alias_inherits_the_primarys_engine_options_and_pooling():
         "PASSWORD": "primary-secret",
         "CONN_MAX_AGE": 0,
         "CONN_HEALTH_CHECKS": True,
+        "HEALTH_CHECK_IDLE_SECONDS": 1.0,
         "OPTIONS": {"options": "-c statement_timeout=10000", "connect_timeout": 5},
     }
 
@@ -33,6 +34,8 @@ def test_the_replica_alias_inherits_the_primarys_engine_options_and_pooling():
         "PASSWORD": "r-secret",
         "CONN_MAX_AGE": 0,
         "CONN_HEALTH_CHECKS": True,
+        # Whether reads go to the replica is decided by its check: never skipped.
+        "HEALTH_CHECK_IDLE_SECONDS": 0,
         "OPTIONS": {"options": "-c statement_timeout=10000", "connect_timeout": 2},
     }
     assert primary["OPTIONS"]["connect_timeout"] == 5  # the primary's own dict is untouched

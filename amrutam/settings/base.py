@@ -125,6 +125,9 @@ STORAGES = {
 DATABASE_URL = env("DATABASE_URL", default=None)
 REDIS_URL = env("REDIS_URL", default=None)
 EMBEDDED_DEFAULT = not DATABASE_URL and not REDIS_URL
+# A kept connection that served a request less than this long ago skips the health
+# check (a `SELECT 1` round trip) before its next request; 0 checks before every request.
+DB_HEALTH_CHECK_IDLE_SECONDS = env.float("DB_HEALTH_CHECK_IDLE_SECONDS", default=1.0)
 # What sits between the service and PostgreSQL: nothing (empty) or `pgbouncer` in
 # transaction pooling mode.
 DATABASE_POOLER = env("DATABASE_POOLER", default="").strip().lower()
@@ -146,8 +149,12 @@ _db = DATABASES["default"]
 if _db["ENGINE"] == "django.db.backends.postgresql":
     # Persistent connections with a health check before reuse, so a restarted
     # PostgreSQL costs one failed-then-reopened connection, not a restart of the app.
+    # The check is skipped for a connection that served a request less than
+    # DB_HEALTH_CHECK_IDLE_SECONDS ago (amrutam/common/postgresql/base.py).
+    _db["ENGINE"] = "amrutam.common.postgresql"
     _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=300)
     _db["CONN_HEALTH_CHECKS"] = True
+    _db["HEALTH_CHECK_IDLE_SECONDS"] = DB_HEALTH_CHECK_IDLE_SECONDS
     _db.setdefault("OPTIONS", {})
     _db["OPTIONS"]["connect_timeout"] = env.int("DB_CONNECT_TIMEOUT", default=5)
     # No request may hang on the database longer than this.
@@ -178,6 +185,9 @@ def replica_config(primary: dict, replica_url: str, connect_timeout: int) -> dic
     # A replica that does not answer is skipped (circuit breaker in
     # amrutam/common/replica.py); the first attempt should not hold a request long.
     config.setdefault("OPTIONS", {})["connect_timeout"] = connect_timeout
+    # Whether reads may go to the replica is decided by its health check before them
+    # (amrutam/common/replica.py): never skipped.
+    config["HEALTH_CHECK_IDLE_SECONDS"] = 0
     return config
 
 

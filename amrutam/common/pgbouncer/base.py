@@ -37,7 +37,8 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS
-from django.db.backends.postgresql import base
+
+from amrutam.common.postgresql import base
 
 
 def transaction_settings(options: str) -> list[tuple[str, str]]:
