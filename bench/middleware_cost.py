@@ -296,6 +296,11 @@ def main() -> None:
     side = run.current_side()
     env = side.env()
     scenarios.prepare(side, env)
+    free = len((side.data_dir / "booking_slots.txt").read_text().split())
+    if args.warm_up + args.bookings > free:
+        # Each booking takes a distinct free slot: a generator that runs out mid-run
+        # would end it with a StopIteration instead of a figure.
+        parser.error(f"--warm-up plus --bookings exceed the {free} free slots seeded")
     os.environ.update(env)
     sys.path.insert(0, str(harness.ROOT))
     import django
