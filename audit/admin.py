@@ -1,12 +1,9 @@
-"""Back office: the audit trail and django-auditlog's entries, read-only."""
+"""Back office: the audit trail (django-auditlog's entries included), read-only."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from auditlog import get_logentry_model
-from auditlog.admin import LogEntryAdmin as AuditlogLogEntryAdmin
-from auditlog.filters import CIDFilter
 from auditlog.registry import auditlog
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
@@ -75,6 +72,26 @@ class ActionFilter(admin.SimpleListFilter):
         return queryset.filter(action=value) if value else queryset
 
 
+class ContentTypeFilter(admin.SimpleListFilter):
+    """The model a field change concerns (events and reads have none)."""
+
+    title = "changed model"
+    parameter_name = "content_type"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        types = ContentType.objects.get_for_models(*auditlog.get_models())
+        return sorted(((str(ct.pk), ct.model) for ct in types.values()), key=lambda x: x[1])
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        return queryset.filter(content_type_id=value) if value else queryset
+
+
+# django-auditlog registers its own admin for its log-entry model, which is this one.
+if admin.site.is_registered(AuditEntry):
+    admin.site.unregister(AuditEntry)
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = [
@@ -89,7 +106,13 @@ class AuditEntryAdmin(ReadOnlyAdmin):
         "actor_label",
         "request_id",
     ]
-    list_filter = ["kind", ActionFilter, ObjectTypeFilter, ("timestamp", admin.DateFieldListFilter)]
+    list_filter = [
+        "kind",
+        ActionFilter,
+        ObjectTypeFilter,
+        ContentTypeFilter,
+        ("timestamp", admin.DateFieldListFilter),
+    ]
     # Exact matches, so the indexes answer them.
     search_fields = ["=object_id", "=request_id"]
     search_help_text = "Exact object id or request id."
@@ -108,45 +131,10 @@ class AuditEntryAdmin(ReadOnlyAdmin):
         "ip",
         "request_id",
         "changes",
+        "content_type",
         "logentry_id",
         "seq",
         "prev_hash",
         "hash",
     ]
     readonly_fields = fields
-
-
-class LogEntryTypeFilter(admin.SimpleListFilter):
-    title = "object type"
-    parameter_name = "content_type"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        types = ContentType.objects.get_for_models(*auditlog.get_models())
-        return sorted(((str(ct.pk), ct.model) for ct in types.values()), key=lambda x: x[1])
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        value = self.value()
-        return queryset.filter(content_type_id=value) if value else queryset
-
-
-LogEntry = get_logentry_model()
-if admin.site.is_registered(LogEntry):
-    admin.site.unregister(LogEntry)
-
-
-@admin.register(LogEntry)
-class LogEntryAdmin(BoundedCountAdminMixin, AuditlogLogEntryAdmin):
-    """django-auditlog's view of field changes, without its delete and wide searches."""
-
-    date_hierarchy = None
-    list_filter = [
-        "action",
-        LogEntryTypeFilter,
-        CIDFilter,
-        ("timestamp", admin.DateFieldListFilter),
-    ]
-    search_fields = ["=object_pk", "=cid"]
-    search_help_text = "Exact object id or request id."
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

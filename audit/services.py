@@ -1,4 +1,4 @@
-"""Writes to the audit trail: business events, PHI reads and mirrored field changes."""
+"""Writes to the audit trail: business events, PHI reads and field changes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from auditlog import get_logentry_model
 from auditlog.cid import get_cid
 from auditlog.context import disable_auditlog
 from auditlog.diff import model_instance_diff
@@ -43,7 +42,6 @@ def entry_build(
     actor: Actor | str | None = None,
     ip: str | None = None,
     request_id: str | None = None,
-    logentry_id: int | None = None,
 ) -> AuditEntry:
     """An unsaved entry named with the current actor, IP and request id (see entry_append)."""
     ctx = current()
@@ -61,7 +59,6 @@ def entry_build(
         changes=changes,
         ip=ip if ip is not None else (ctx.ip or None),
         request_id=request_id if request_id is not None else (ctx.request_id or ""),
-        logentry_id=logentry_id,
     )
 
 
@@ -143,33 +140,27 @@ def logentry_build(
     *,
     previous: Mapping[str, Any] | None = None,
     update_fields: list[str] | None = None,
-) -> Any:
-    """The unsaved LogEntry django-auditlog would write for saving `instance`: its
+) -> AuditEntry | None:
+    """The unsaved change entry django-auditlog would write for saving `instance`: its
     creation when `previous` is None, else the change of `update_fields` from the values
     in `previous`; masked, and named with the actor, IP and request id (the pre_save
     receivers run as on a real save). None when nothing changed."""
-    log_entry = get_logentry_model()
     changes = _changes(instance, previous=previous, update_fields=update_fields)
     if not changes:
         return None
-    # What LogEntryManager.log_create sets before its create(); the pre_save receivers
-    # (audit.signals) then replace the representation with the id.
-    manager = log_entry.objects
-    pk = manager._get_pk_value(instance)
-    entry = log_entry(
+    # What LogEntryManager.log_create sets before its create().
+    entry = AuditEntry(
         content_type=ContentType.objects.get_for_model(instance),
-        object_pk=pk,
-        object_id=pk if isinstance(pk, int) else None,
-        object_repr=str(instance.pk),
-        serialized_data=manager._get_serialized_data_or_none(instance),
-        action=log_entry.Action.CREATE if previous is None else log_entry.Action.UPDATE,
+        object_id=_id_text(instance),
+        serialized_data=AuditEntry.objects._get_serialized_data_or_none(instance),
+        action=AuditEntry.Action.CREATE if previous is None else AuditEntry.Action.UPDATE,
         changes=changes,
-        cid=get_cid(),
+        request_id=get_cid() or "",
     )
     get_additional_data = getattr(instance, "get_additional_data", None)
     if callable(get_additional_data):
         entry.additional_data = get_additional_data()
-    pre_save.send(sender=log_entry, instance=entry, raw=False, using="default", update_fields=None)
+    pre_save.send(sender=AuditEntry, instance=entry, raw=False, using="default", update_fields=None)
     return entry
 
 
@@ -182,8 +173,7 @@ def tracked_update(
     # Diffed before saving, as the receiver does on pre_save: auto_now fields are not
     # set yet, so they are no change.
     changes = _changes(instance, previous=previous, update_fields=update_fields)
-    log_entry = get_logentry_model()
     if changes:
-        log_entry.objects.log_create(instance, action=log_entry.Action.UPDATE, changes=changes)
+        AuditEntry.objects.log_create(instance, action=AuditEntry.Action.UPDATE, changes=changes)
     with disable_auditlog():
         instance.save(update_fields=update_fields)

@@ -1,8 +1,9 @@
 """The audit section: the change trail beside the PHI-read log, and a patient's access report.
 
-Both pages read `audit.AuditEntry`, where django-auditlog's field changes are mirrored,
-business events are written and every read of health information is logged; staff need
-`audit.view_auditentry`. Neither page shows PHI: entries never hold any in clear.
+Both pages read `audit.AuditEntry`, which is django-auditlog's entry model (field
+changes are written there once), where business events are written and every read of
+health information is logged; staff need `audit.view_auditentry`. Neither page shows
+PHI: entries never hold any in clear.
 """
 
 from __future__ import annotations

@@ -33,8 +33,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "consultations.view_phi",
     ],
     AUDITOR: [
+        # The trail, django-auditlog's field changes included (they are its rows).
         "audit.view_auditentry",
-        "auditlog.view_logentry",
     ],
 }
 

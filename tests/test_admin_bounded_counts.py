@@ -18,7 +18,6 @@ pytestmark = pytest.mark.django_db
     "changelist",
     [
         "/admin/audit/auditentry/",
-        "/admin/auditlog/logentry/",
         "/admin/consultations/consultation/",
         "/admin/payments/payment/",
     ],

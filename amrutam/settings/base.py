@@ -87,6 +87,9 @@ SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410"]
 ROOT_URLCONF = "amrutam.urls"
 WSGI_APPLICATION = "amrutam.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+# The audit trail is django-auditlog's log-entry model: a field change is one row, both
+# auditlog's entry and a link of the hash chain (audit/models.py).
+AUDITLOG_LOGENTRY_MODEL = "audit.AuditEntry"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TEMPLATES = [

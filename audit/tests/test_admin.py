@@ -1,7 +1,7 @@
 """The back office shows the trail read-only, and its PHI pages write access entries."""
 
 import pytest
-from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 
 from audit.models import AuditEntry, EntryKind
 from audit.services import audit_event
@@ -10,7 +10,6 @@ from tests.backoffice import staff_login
 pytestmark = [pytest.mark.urls("audit.tests.urls"), pytest.mark.django_db]
 
 ENTRIES = "/admin/audit/auditentry/"
-LOG_ENTRIES = "/admin/auditlog/logentry/"
 
 
 @pytest.fixture
@@ -49,16 +48,25 @@ def test_audit_entries_cannot_be_added_changed_or_deleted(staff):
     assert entry.action == "doctor.verified"
 
 
-def test_auditlog_entries_are_read_only_and_searchable(staff, patient):
-    log_entry = LogEntry.objects.get_for_object(patient).get()
+def test_field_changes_are_listed_with_the_trail_and_filtered_by_changed_model(staff, patient):
+    # django-auditlog's entry for the user's creation is a row of the trail itself.
+    change = AuditEntry.objects.get_for_object(patient).get()
+    event = audit_event(action="doctor.verified", object_type="doctor_profile", object_id="d-1")
+    user_type = ContentType.objects.get_for_model(patient)
 
-    found = staff.get(LOG_ENTRIES, {"q": str(patient.pk)})
-    delete = staff.post(f"{LOG_ENTRIES}{log_entry.pk}/delete/", {"post": "yes"})
-    add = staff.get(f"{LOG_ENTRIES}add/")
+    found = staff.get(ENTRIES, {"q": str(patient.pk)})
+    by_model = staff.get(ENTRIES, {"content_type": str(user_type.pk)})
+    delete = staff.post(f"{ENTRIES}{change.pk}/delete/", {"post": "yes"})
 
-    assert list(found.context["cl"].result_list) == [log_entry]
-    assert (delete.status_code, add.status_code) == (403, 403)
-    assert LogEntry.objects.filter(pk=log_entry.pk).count() == 1
+    assert (change.kind, change.action) == (EntryKind.CHANGE, "user.created")
+    assert list(found.context["cl"].result_list) == [change]
+    by_model_entries = list(by_model.context["cl"].result_list)
+    assert change in by_model_entries and event not in by_model_entries
+    assert {e.content_type_id for e in by_model_entries} == {user_type.pk}
+    assert delete.status_code == 403
+    # django-auditlog's own list is gone: its entries are the trail's.
+    assert staff.get("/admin/auditlog/logentry/").status_code == 404
+    assert AuditEntry.objects.filter(pk=change.pk).count() == 1
 
 
 def test_viewing_a_phi_page_in_the_back_office_writes_an_access_entry(staff, admin_user, patient):

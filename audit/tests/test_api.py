@@ -114,7 +114,7 @@ def test_logs_list_changes_events_and_reads_newest_first(trail, admin_user, clie
     assert oldest["timestamp"].endswith("Z")
 
 
-def test_logs_include_mirrored_field_changes(patient, admin_user, client_for):
+def test_logs_include_field_changes(patient, admin_user, client_for):
     response = client_for(admin_user).get(LOGS, {"objectId": str(patient.pk)})
 
     [entry] = response.json()["data"]["logs"]

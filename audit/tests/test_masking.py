@@ -40,10 +40,7 @@ def _phi_values(model, second=False):
 def _audit_rows_text():
     with connection.cursor() as cursor:
         cursor.execute("SELECT t::text FROM audit_auditentry t")
-        rows = [r[0] for r in cursor.fetchall()]
-        cursor.execute("SELECT t::text FROM auditlog_logentry t")
-        rows += [r[0] for r in cursor.fetchall()]
-    return rows
+        return [r[0] for r in cursor.fetchall()]
 
 
 def _required_fields(label, patient, doctor):

@@ -1,9 +1,9 @@
-"""Who, from where, under which request id: actor resolution and the mirrored change trail."""
+"""Who, from where, under which request id: actor resolution and the change trail."""
 
 import uuid
 
 import pytest
-from auditlog.models import LogEntry
+from auditlog import get_logentry_model
 from django.test import override_settings
 
 from audit.context import audit_actor, bind, reset
@@ -26,15 +26,11 @@ def test_a_jwt_request_names_its_user_ip_and_request_id_on_every_entry(patient, 
     )
 
     assert response.status_code == 200
-    log_entry = LogEntry.objects.filter(content_type__model="patientprofile").get()
+    # django-auditlog's entry is the trail's change entry: one row, read by either name.
+    log_entry = get_logentry_model().objects.filter(content_type__model="patientprofile").get()
     assert str(log_entry.actor_id) == str(patient.pk)
     assert log_entry.remote_addr == "203.0.113.7"
     assert log_entry.cid == "req-jwt-1"
-    assert log_entry.additional_data == {
-        "request_id": "req-jwt-1",
-        "actor_role": "PATIENT",
-        "actor_label": None,
-    }
     entries = AuditEntry.objects.filter(request_id="req-jwt-1").order_by("id")
     assert [(e.kind, e.action) for e in entries] == [
         (EntryKind.CHANGE, "patient_profile.created"),
@@ -46,7 +42,8 @@ def test_a_jwt_request_names_its_user_ip_and_request_id_on_every_entry(patient, 
             "PATIENT",
             "203.0.113.7",
         )
-    assert entries[0].logentry_id == log_entry.pk
+    assert entries[0].pk == log_entry.pk
+    assert entries[0].logentry_id is None
 
 
 def test_x_forwarded_for_is_not_trusted_without_trusted_proxies(patient, client_for):
@@ -61,7 +58,8 @@ def test_x_forwarded_for_is_not_trusted_without_trusted_proxies(patient, client_
 
     ips = AuditEntry.objects.filter(request_id="req-xff").values_list("ip", flat=True)
     assert list(ips) == ["203.0.113.7", "203.0.113.7"]
-    assert LogEntry.objects.get(content_type__model="patientprofile").remote_addr == "203.0.113.7"
+    change = get_logentry_model().objects.get(content_type__model="patientprofile")
+    assert change.remote_addr == "203.0.113.7"
 
 
 @override_settings(TRUSTED_PROXY_COUNT=1)
@@ -90,9 +88,8 @@ def test_a_back_office_session_user_is_the_actor(client, admin_user):
         "ADMIN",
         "req-admin-1",
     )
-    assert str(LogEntry.objects.get(content_type__model="patientprofile").actor_id) == str(
-        admin_user.pk
-    )
+    change = get_logentry_model().objects.get(content_type__model="patientprofile")
+    assert change.pk == entry.pk
 
 
 def test_a_phi_read_creates_an_access_entry(patient, doctor, client_for):
@@ -181,10 +178,11 @@ def test_password_and_last_login_never_reach_the_trail(patient):
     patient.set_password("A-new-Secret-99")
     patient.save()
 
-    changes = [e.changes or {} for e in LogEntry.objects.get_for_object(patient)]
+    entries = get_logentry_model().objects.get_for_object(patient)
+    changes = [e.changes or {} for e in entries]
     assert len(changes) == 1 and "email" in changes[0]  # the creation entry is there to check
     assert all("password" not in c and "last_login" not in c for c in changes)
-    assert LogEntry.objects.get_for_object(patient).count() == 1  # the creation only
+    assert [e.action for e in entries] == ["user.created"]  # the creation only
 
 
 def test_every_model_that_matters_is_tracked_but_not_idempotency_records():

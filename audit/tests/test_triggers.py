@@ -1,7 +1,7 @@
 """The database keeps the audit tables append-only, whatever code path writes."""
 
 import pytest
-from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, connection, transaction
 
 from audit.chain import seal_pending
@@ -83,13 +83,34 @@ def test_truncate_is_refused_unless_the_session_allows_it(sealed_entry):
     assert AuditEntry.objects.filter(pk=sealed_entry.pk).count() == 1
 
 
-def test_auditlog_entries_refuse_update_and_delete(patient):
-    log_entry = LogEntry.objects.get_for_object(patient).get()
+def test_auditlog_change_entries_refuse_update_and_delete(patient):
+    change = AuditEntry.objects.get_for_object(patient).get()
 
     with pytest.raises(DatabaseError, match="append-only"):
-        _sql("UPDATE auditlog_logentry SET changes = '{}' WHERE id = %s", [log_entry.pk])
+        _sql("UPDATE audit_auditentry SET changes = '{}' WHERE id = %s", [change.pk])
     with pytest.raises(DatabaseError, match="append-only"):
-        _sql("DELETE FROM auditlog_logentry WHERE id = %s", [log_entry.pk])
+        _sql("UPDATE audit_auditentry SET content_type_id = NULL WHERE id = %s", [change.pk])
+    with pytest.raises(DatabaseError, match="append-only"):
+        _sql("DELETE FROM audit_auditentry WHERE id = %s", [change.pk])
 
-    log_entry.refresh_from_db()
-    assert log_entry.changes["role"] == ["None", "PATIENT"]
+    change.refresh_from_db()
+    assert change.changes["role"] == ["None", "PATIENT"]
+    assert change.content_type.model == "user"
+
+
+def test_the_archived_logentry_table_still_refuses_update_and_delete(patient):
+    # Entries written before the trail became django-auditlog's model stay where they
+    # were, append-only (audit/migrations/0004).
+    _sql(
+        "INSERT INTO auditlog_logentry (content_type_id, object_pk, object_repr, action, "
+        "changes_text, timestamp) VALUES (%s, %s, %s, 0, '', now())",
+        [ContentType.objects.get_for_model(patient).pk, str(patient.pk), str(patient.pk)],
+    )
+
+    with pytest.raises(DatabaseError, match="append-only"):
+        _sql(
+            "UPDATE auditlog_logentry SET changes_text = 'x' WHERE object_pk = %s",
+            [str(patient.pk)],
+        )
+    with pytest.raises(DatabaseError, match="append-only"):
+        _sql("DELETE FROM auditlog_logentry WHERE object_pk = %s", [str(patient.pk)])

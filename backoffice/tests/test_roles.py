@@ -115,7 +115,7 @@ def test_the_auditor_role_is_read_only(staff_groups):
 
     codenames = set(Group.objects.get(name=AUDITOR).permissions.values_list("codename", flat=True))
 
-    assert codenames == {"view_auditentry", "view_logentry"}
+    assert codenames == {"view_auditentry"}
 
 
 def test_the_migration_gives_clinic_admins_the_payments_permissions_0001_missed(staff_groups):

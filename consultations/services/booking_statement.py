@@ -1,13 +1,13 @@
 """A free booking in one transaction of one statement (PostgreSQL).
 
 Every row a booking of a free doctor writes is known before it is written: the
-consultation, the slot's new status, django-auditlog's entries and their chained
-copies, the `consultation.booked` event, the outbox row, the idempotency record
+consultation, the slot's new status, the audit trail's change entries (django-auditlog's
+own) and the `consultation.booked` event, the outbox row, the idempotency record
 holding the answer's bytes (encrypted) and, on a first booking, the implied consent.
 This module reads what they depend on in one query, builds them with the same code the
 ORM path uses (so both write the same rows), and hands them to the
-`consultation_book_statement` function (migration 0004), which takes the key's and the
-slot's locks, checks again under them and writes everything, or nothing.
+`consultation_book_statement` function (migrations 0004 and 0005), which takes the key's
+and the slot's locks, checks again under them and writes everything, or nothing.
 
 A taken or blocked slot is refused the same way: the 409 answer is rendered, and the
 statement stores it under the key after checking that the slot is still held by the
@@ -38,7 +38,6 @@ from amrutam.common.metrics import BOOKING_CONFLICTS, BOOKINGS
 from audit import chain
 from audit.models import EntryKind
 from audit.services import entry_build, logentry_build
-from audit.signals import mirror_values
 from consent.models import Purpose
 from consent.services import consent_implied_build
 from doctors.cache import invalidate_availability
@@ -228,13 +227,11 @@ def _document(
     now: dt.datetime,
 ) -> dict[str, Any]:
     """The statement's argument: every row, in the columns' database form."""
-    logentries = [logentry_build(consultation)]
+    changes = [logentry_build(consultation)]
     previous = {"status": slot.status}
     slot.status = SlotStatus.BOOKED
     # Logged as tracked_update logs it: before the save sets updated_at.
-    logentries.append(
-        logentry_build(slot, previous=previous, update_fields=["status", "updated_at"])
-    )
+    changes.append(logentry_build(slot, previous=previous, update_fields=["status", "updated_at"]))
     slot.updated_at = now
     event = entry_build(
         kind=EntryKind.EVENT,
@@ -257,12 +254,8 @@ def _document(
         "cap_total": settings.BOOKING_MAX_UPCOMING_PER_PATIENT,
         "cap_doctor": settings.BOOKING_MAX_UPCOMING_PER_DOCTOR,
         "caps_lock_class": PATIENT_BOOKINGS_LOCK,
-        "logentries": [
-            {"row": _row(entry), "mirror": _row(entry_build(**mirror_values(entry)))}
-            for entry in logentries
-            if entry is not None
-        ],
-        "event": _row(event),
+        # In the order the ORM path writes them: the sealer chains entries in id order.
+        "audit_entries": [_row(entry) for entry in (*changes, event) if entry is not None],
         "outbox": _row(outbox_row),
         "idempotency": _row(record),
     }

@@ -8,7 +8,7 @@ from io import StringIO
 from typing import Any
 
 import pytest
-from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -28,9 +28,9 @@ pytestmark = pytest.mark.django_db
 # The statement path: one read of what the checks depend on, then the statement.
 STATEMENT_QUERIES = 2
 # The ORM path of the same booking: the key's in-flight lock and record, the slot lock,
-# the consent, the caps, each row's INSERT or UPDATE (and, in a request, BEGIN, COMMIT
-# and two savepoints besides).
-ORM_QUERIES = 14
+# the consent, the caps, each row's INSERT or UPDATE (each audit entry one row; and, in a
+# request, BEGIN, COMMIT and two savepoints besides).
+ORM_QUERIES = 12
 
 
 def _consenting_patient() -> Any:
@@ -114,7 +114,6 @@ def _shape(consultation: Consultation, response: Any) -> dict[str, Any]:
 
     # Everything written under the request's id: the id on each row is part of the shape.
     request_id = response.json()["requestId"]
-    logentries = LogEntry.objects.filter(cid=request_id).order_by("id")
     chained = AuditEntry.objects.filter(request_id=request_id).order_by("id")
     outbox = OutboxEvent.objects.get(consultation_id=consultation.pk)
     record = IdempotencyRecord.objects.get(key=response.key)
@@ -126,28 +125,6 @@ def _shape(consultation: Consultation, response: Any) -> dict[str, Any]:
                 if f.attname not in ("created_at", "updated_at")
             }
         ),
-        "logentries": [
-            named(
-                {
-                    "action": e.action,
-                    "content_type": e.content_type_id,
-                    "object_pk": e.object_pk,
-                    "object_repr": e.object_repr,
-                    "changes": {
-                        k: v
-                        for k, v in (e.changes or {}).items()
-                        if k not in ("created_at", "updated_at")
-                    },
-                    "actor": e.actor_id,
-                    "remote_addr": e.remote_addr,
-                    "additional_data": {
-                        **(e.additional_data or {}),
-                        "request_id": (e.additional_data or {}).get("request_id") == request_id,
-                    },
-                }
-            )
-            for e in logentries
-        ],
         "chained": [
             named(
                 {
@@ -157,7 +134,12 @@ def _shape(consultation: Consultation, response: Any) -> dict[str, Any]:
                     "object_id": a.object_id,
                     "actor": [a.actor_id, a.actor_role, a.actor_label],
                     "ip": a.ip,
-                    "mirrors": logentries.get(pk=a.logentry_id).action if a.logentry_id else None,
+                    "request_id": a.request_id == request_id,
+                    # django-auditlog's columns of a change entry.
+                    "content_type": a.content_type_id,
+                    "serialized_data": a.serialized_data,
+                    "additional_data": a.additional_data,
+                    "logentry_id": a.logentry_id,
                     "changes": {
                         k: v
                         for k, v in (a.changes or {}).items()
@@ -197,17 +179,20 @@ def test_both_paths_write_the_same_rows(settings, book, doctor, slot_at, first_b
     by_statement = _booked(settings, book, patient(), slot_at(60), statement=True)
     by_orm = _booked(settings, book, patient(), slot_at(120), statement=False)
 
-    for part in ("consultation", "logentries", "chained", "outbox", "consent", "replay"):
+    for part in ("consultation", "chained", "outbox", "consent", "replay"):
         assert by_statement[part] == by_orm[part], part
-    # Two django-auditlog entries (the consultation, the slot), each mirrored, and the event.
-    assert len(by_statement["logentries"]) == 2
-    implied = [("consent.implied", None)] if first_booking else []
-    assert [(c["action"], c["mirrors"]) for c in by_statement["chained"]] == [
+    # Two django-auditlog entries (the consultation, the slot), each one row of the trail
+    # naming its model, and the event.
+    consultation_type = ContentType.objects.get_for_model(Consultation).pk
+    slot_type = ContentType.objects.get_for_model(AvailabilitySlot).pk
+    implied = [("event", "consent.implied", None)] if first_booking else []
+    assert [(c["kind"], c["action"], c["content_type"]) for c in by_statement["chained"]] == [
         *implied,
-        ("consultation.created", 0),
-        ("availability_slot.updated", 1),
-        ("consultation.booked", None),
+        ("change", "consultation.created", consultation_type),
+        ("change", "availability_slot.updated", slot_type),
+        ("event", "consultation.booked", None),
     ]
+    assert all(c["request_id"] and c["logentry_id"] is None for c in by_statement["chained"])
     assert by_statement["replay"] == (201, True)
 
 
@@ -223,7 +208,6 @@ def test_the_reason_is_encrypted_in_every_row_the_statement_writes(settings, boo
     tables = [
         Consultation._meta.db_table,
         IdempotencyRecord._meta.db_table,
-        LogEntry._meta.db_table,
         AuditEntry._meta.db_table,
         OutboxEvent._meta.db_table,
     ]
@@ -245,7 +229,9 @@ def test_the_audit_chain_verifies_after_statement_bookings(settings, book, docto
     call_command("verify_audit_log", stdout=out)
 
     assert "Audit chain intact" in out.getvalue()
-    assert LogEntry.objects.count() == AuditEntry.objects.exclude(logentry_id=None).count()
+    # Each change is written once: no entry mirrors a separate django-auditlog row.
+    assert not AuditEntry.objects.exclude(logentry_id=None).exists()
+    assert AuditEntry.objects.filter(kind="change", content_type=None).count() == 0
     assert AuditEntry.objects.filter(action="consultation.booked").count() == 4
 
 
