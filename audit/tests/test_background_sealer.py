@@ -251,11 +251,29 @@ def _record_sealer_sessions(monkeypatch) -> list[int]:
     return backends
 
 
+def _record_round_ends(monkeypatch) -> list[bool]:
+    """True each time a round has found nothing left to seal: its last query is done."""
+    ends: list[bool] = []
+    real = chain._pending_exists
+
+    def recording():
+        pending = real()
+        if not pending:
+            ends.append(True)
+        return pending
+
+    monkeypatch.setattr(chain, "_pending_exists", recording)
+    return ends
+
+
 def test_the_sealer_reconnects_after_its_session_is_killed(monkeypatch, caplog):
     backends = _record_sealer_sessions(monkeypatch)
+    round_ends = _record_round_ends(monkeypatch)
     caplog.set_level(logging.ERROR, logger="amrutam.audit")
     _commit("before")
-    assert _wait_until(lambda: _unsealed() == 0 and backends)
+    # Killed between rounds, as a restart while the thread waits: a kill during a
+    # round's last query (the pending check after the entry is sealed) fails that round.
+    assert _wait_until(lambda: _unsealed() == 0 and backends and round_ends)
 
     # What a restart of PostgreSQL does to every open session.
     with connection.cursor() as cursor:
@@ -263,7 +281,8 @@ def test_the_sealer_reconnects_after_its_session_is_killed(monkeypatch, caplog):
         assert cursor.fetchone()[0] is True
     _commit("after")
 
-    assert _wait_until(lambda: _unsealed() == 0)
+    # The round is recorded once it has returned, just after its commit.
+    assert _wait_until(lambda: _unsealed() == 0 and len(backends) >= 2)
     # The health check found the dead session and reconnected before the round's first
     # query: the round did not fail.
     assert _failures(caplog) == []
