@@ -11,6 +11,7 @@ import os
 import threading
 from typing import NamedTuple, cast
 
+import orjson
 from django.conf import settings
 from django.db import close_old_connections, connection, connections, transaction
 
@@ -68,9 +69,11 @@ def _store_seals(seals: list[Seal]) -> None:
             ["seq", "prev_hash", "hash"],
         )
         return
-    # Arrays as parameters rather than values per row: the statement stays small however
-    # many entries it seals.
-    ids, stamps, seqs, prevs, hashes = (list(column) for column in zip(*seals, strict=True))
+    # One JSON document as the parameter rather than values per row: the statement stays
+    # small however many entries it seals, and a document costs far less to send than
+    # the five arrays it replaced (each element of an array parameter is adapted alone).
+    rows = [s._asdict() for s in seals]
+    stamps = [s.timestamp for s in seals]
     table = AuditEntry._meta.db_table
     with connection.cursor() as cursor:
         # The table is partitioned by month of `timestamp`. Matching on (id, timestamp)
@@ -80,11 +83,11 @@ def _store_seals(seals: list[Seal]) -> None:
         cursor.execute(
             f'UPDATE "{table}" AS e '  # noqa: S608 - fixed table name  # nosec B608
             "SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "
-            "FROM unnest(%s::bigint[], %s::timestamptz[], %s::bigint[], %s::text[], "
-            "%s::text[]) AS v(id, timestamp, seq, prev_hash, hash) "
-            'WHERE e.id = v.id AND e."timestamp" = v.timestamp '
+            "FROM jsonb_to_recordset(%s::jsonb) "
+            'AS v(id bigint, "timestamp" timestamptz, seq bigint, prev_hash text, hash text) '
+            'WHERE e.id = v.id AND e."timestamp" = v."timestamp" '
             'AND e."timestamp" BETWEEN %s AND %s',
-            [ids, stamps, seqs, prevs, hashes, min(stamps), max(stamps)],
+            [orjson.dumps(rows).decode(), min(stamps), max(stamps)],
         )
 
 

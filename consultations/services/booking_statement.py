@@ -70,14 +70,16 @@ LEFT JOIN LATERAL (
 LEFT JOIN LATERAL (
     SELECT cn.id, p.status AS payment_status FROM consultations_consultation cn
     LEFT JOIN {payment} p ON p.consultation_id = cn.id
-    WHERE cn.slot_id = sl.id AND cn.status = ANY(%(active)s)
+    WHERE cn.slot_id = sl.id AND cn.status IN ({active})
 ) h ON true
 """
 
-# The payments app sits above this one: its table is named through the relation.
+# The payments app sits above this one: its table is named through the relation. The
+# active statuses are constants of the code, written into the text: an array parameter
+# costs more to send than the rest of the query's parameters together.
 _FACTS = _FACTS_SQL.replace(
     "{payment}", str(Consultation.payment.related.related_model._meta.db_table)
-)
+).replace("{active}", ", ".join(f"'{status}'" for status in ACTIVE_STATUSES))
 # A holder whose payment is settled (or who has none) keeps the slot: nothing lapses.
 _SETTLED = {None, "PAID"}
 
@@ -184,7 +186,6 @@ def _facts(*, patient_id: Any, key: str, slot_id: Any) -> _Facts:
         "key": key,
         "slot": slot_id,
         "purpose": Purpose.TELEMEDICINE,
-        "active": list(ACTIVE_STATUSES),
     }
     with connection.cursor() as cursor:
         cursor.execute(_FACTS, params)
@@ -288,6 +289,9 @@ _AS_IS = (
 
 
 def _prepared(field: models.Field[Any, Any]) -> bool:
+    if isinstance(field, models.ForeignKey):
+        # A reference holds its target's value (a uuid, an id): prepared as that is.
+        return _prepared(field.target_field)
     return bool(getattr(field, "encrypted", False)) or not isinstance(field, _AS_IS)
 
 
