@@ -164,8 +164,11 @@ def delivery_attempt(*, delivery_id: Any, now: dt.datetime | None = None) -> str
     lease = now + dt.timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
     due = Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING], next_attempt_at__lte=now)
     expired = Q(status=DeliveryStatus.SENDING, lease_until__lt=now)
+    # Only the delivery's row is locked (`of`): a lock on the joined endpoint would make
+    # every other attempt to the same endpoint skip its own delivery as taken, leaving it
+    # to the sweep.
     claimed = WebhookDelivery.objects.filter(Q(pk=delivery_id) & (due | expired)).select_for_update(
-        skip_locked=True
+        skip_locked=True, of=("self",)
     )
     with transaction.atomic():
         delivery = claimed.select_related("endpoint", "outbox_event").first()

@@ -4,12 +4,14 @@ hands: the retry schedule, then failed; timeouts, 500s, dropped connections, red
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
-from notifications.models import DeliveryStatus, OutboxEvent, WebhookDelivery
+from notifications.models import DeliveryStatus, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from notifications.services import event_dispatch
 from notifications.webhooks import delivery_attempt, delivery_retry, webhook_create
 
@@ -120,3 +122,34 @@ def test_a_delivery_whose_worker_died_mid_send_is_sent_again_once(delivery, rece
     assert delivery_attempt(delivery_id=delivery.pk, now=after_lease) == "delivered"
     assert delivery_attempt(delivery_id=delivery.pk, now=after_lease) == "not_claimed"
     assert len(receiver.requests) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_is_made_while_another_session_holds_its_endpoint(delivery, receiver):
+    # What another worker's claim of a delivery to the same endpoint held (it locked the
+    # joined endpoint row too), or an edit of the endpoint in the back office: the claim
+    # used to skip the delivery as taken, leaving it to the sweep.
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_endpoint():
+        try:
+            with transaction.atomic():
+                list(WebhookEndpoint.objects.select_for_update().filter(pk=delivery.endpoint_id))
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_endpoint)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        outcome = delivery_attempt(delivery_id=delivery.pk)
+    finally:
+        release.set()
+        holder.join()
+
+    assert outcome == "delivered"
+    assert len(receiver.requests) == 1
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED
