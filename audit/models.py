@@ -10,6 +10,7 @@ from typing import Any
 
 from auditlog.models import AbstractLogEntry, LogEntryManager
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
@@ -37,8 +38,6 @@ class AuditEntryManager(LogEntryManager, models.Manager["AuditEntry"]):
         return self._entries_of(queryset.model).filter(object_id__in=keys)
 
     def _entries_of(self, model: type[models.Model]) -> models.QuerySet[Any]:
-        from django.contrib.contenttypes.models import ContentType
-
         content_type = ContentType.objects.get_for_model(model)
         return self.filter(content_type=content_type).order_by("-id")
 

@@ -201,3 +201,17 @@ def test_every_model_that_matters_is_tracked_but_not_idempotency_records():
         "consultations.Prescription",
     } <= tracked
     assert not auditlog.contains(apps.get_model("consultations", "IdempotencyRecord"))
+
+
+def test_auditlog_finds_the_entries_of_several_objects_by_their_ids():
+    from accounts.models import User
+    from accounts.tests.factories import UserFactory
+
+    first, second, _other = UserFactory(), UserFactory(), UserFactory()
+
+    entries = get_logentry_model().objects.get_for_objects(
+        User.objects.filter(pk__in=[first.pk, second.pk])
+    )
+
+    assert sorted(e.object_id for e in entries) == sorted([str(first.pk), str(second.pk)])
+    assert {e.action for e in entries} == {"user.created"}
