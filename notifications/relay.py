@@ -20,9 +20,10 @@ from amrutam.common.process_thread import ProcessThread
 
 logger = logging.getLogger("amrutam.outbox")
 
-# Commits of the next 50 ms join the same message: at a hundred bookings a second a
-# process publishes one message for five, and an email leaves 50 ms later at most.
-COALESCE_SECONDS = 0.05
+# Commits of the next 250 ms join the same message: at a hundred bookings a second a
+# process publishes one message for about twenty-five, and an email or webhook leaves
+# 250 ms later at most.
+COALESCE_SECONDS = 0.25
 # Ids per message: a worker dispatches them one by one, so a message stays short.
 BATCH_SIZE = 100
 # At exit, how long the thread may take to publish what it holds.

@@ -32,8 +32,11 @@ MAX_SEAL_ROUNDS = 8
 # audited write.
 SEAL_RETRY_SECONDS = 5.0
 # How long the sealer waits, once woken, for more commits to seal in the same round:
-# the longest an entry of a busy process stays unsealed beyond the round itself.
-SEAL_COALESCE_SECONDS = 0.05
+# the longest an entry of a busy process stays unsealed beyond the round itself. Each
+# round costs the same handful of queries however many entries it seals, so a longer
+# wait means fewer rounds under load (docs/performance.md); an entry is committed
+# before it waits either way.
+SEAL_COALESCE_SECONDS = 0.25
 # How long an exiting process waits for its sealer to seal what its commits left.
 SEAL_DRAIN_SECONDS = 5.0
 # Any constant works; it only has to differ from other advisory locks of the database.
@@ -119,7 +122,12 @@ def _seal_batch() -> int | None:
 
 
 def _pending_exists() -> bool:
-    return AuditEntry.objects.filter(hash__isnull=True).exists()
+    # The first pending id in id order, rather than EXISTS: the ordered scan of the
+    # partial index on unsealed entries marks the index entries of rows sealed since as
+    # dead, so the next look skips them. An unordered EXISTS was planned as a bitmap
+    # scan, which marks nothing and visits every row sealed since the last VACUUM.
+    pending = AuditEntry.objects.filter(hash__isnull=True).order_by("id").values_list("id")
+    return pending.first() is not None
 
 
 # One sealer per process at a time: other threads that commit meanwhile skip sealing
@@ -189,7 +197,9 @@ class _BackgroundSealer:
                 # As around a request: drop a connection that failed or outlived
                 # CONN_MAX_AGE, and have the first query health-check the one kept.
                 close_old_connections()
-                while seal_pending() and _pending_exists():
+                # seal_pending stops when nothing is left, or when another process is
+                # sealing (which looks again after it); only its cap calls for more.
+                while seal_pending() >= SEAL_BATCH * MAX_SEAL_ROUNDS:
                     pass
                 close_old_connections()
             except Exception:  # the entries stay pending and are sealed by a later round

@@ -5,8 +5,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, connection, transaction
 
 from audit.chain import seal_pending
-from audit.models import AuditEntry
-from audit.services import audit_event
+from audit.models import AuditEntry, EntryKind
+from audit.services import audit_event, entry_append
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +69,39 @@ def test_an_unsealed_entry_may_only_gain_its_chain_columns():
 
     entry.refresh_from_db()
     assert (entry.seq, entry.object_id) == (99, "t-1")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "subject_id = gen_random_uuid()",  # empty to set
+        "ip = NULL",  # set to empty
+        'changes = \'{"status": [null, "BOOKED"]}\'',  # a document for another
+        '"timestamp" = "timestamp" + interval \'1 microsecond\'',
+        "kind = 'access'",
+        "additional_data = '{}'",
+    ],
+)
+def test_sealing_refuses_any_other_change_with_it(change):
+    entry = entry_append(
+        kind=EntryKind.EVENT,
+        action="thing.done",
+        object_type="thing",
+        object_id="t-1",
+        changes={"status": [None, "X"]},
+        ip="10.0.0.1",
+    )
+
+    with pytest.raises(DatabaseError, match="append-only"):
+        _sql(
+            # The change is one of the fixed texts above.
+            f"UPDATE audit_auditentry SET seq = 99, prev_hash = 'x', hash = 'y', {change} "  # noqa: S608
+            "WHERE id = %s",
+            [entry.pk],
+        )
+
+    entry.refresh_from_db()
+    assert (entry.seq, entry.hash, entry.changes) == (None, None, {"status": [None, "X"]})
 
 
 def test_truncate_is_refused_unless_the_session_allows_it(sealed_entry):
