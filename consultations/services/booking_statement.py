@@ -20,6 +20,7 @@ it precisely.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 import secrets
 import uuid
@@ -30,7 +31,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
 from django.utils import timezone
 
 from accounts.models import Role
@@ -266,14 +267,29 @@ def _row(instance: models.Model) -> dict[str, Any]:
     """`instance`'s column values as the ORM would send them (encrypted fields
     encrypted); NULLs left out, which the statement reads as NULL."""
     values: dict[str, Any] = {}
-    for field in instance._meta.concrete_fields:
-        value = getattr(instance, field.attname)
+    # The wrapper itself, not the `connection` proxy: a field's preparation asks it for
+    # its operations, and each question to the proxy is a thread-local lookup.
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    for attname, column, prepared_by in _columns(type(instance)):
+        value = getattr(instance, attname)
         if value is None:
             continue
-        if _prepared(field):
-            value = field.get_db_prep_save(value, connection)
-        values[str(field.column)] = value
+        if prepared_by is not None:
+            value = prepared_by.get_db_prep_save(value, wrapper)
+        values[column] = value
     return values
+
+
+@functools.cache
+def _columns(
+    model: type[models.Model],
+) -> tuple[tuple[str, str, models.Field[Any, Any] | None], ...]:
+    """Each concrete field of `model` as (attribute, column, the field that prepares its
+    value or None when the value goes as it is), worked out once per model."""
+    return tuple(
+        (field.attname, str(field.column), field if _prepared(field) else None)
+        for field in model._meta.concrete_fields
+    )
 
 
 # Fields whose Python value is already what the column takes (as JSON): preparing them
